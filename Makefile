@@ -1,0 +1,44 @@
+# wsproxy - a small, auditable HTTP/1.1 and WebSocket reverse proxy.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -std=c11
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/sbin
+MANDIR   = $(PREFIX)/share/man
+
+OBJS = wsproxy.o config.o acl.o http.o relay.o session.o net.o log.o
+HDRS = config.h acl.h http.h relay.h session.h net.h log.h
+TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport
+
+all: wsproxy
+
+wsproxy: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+
+%.o: %.c $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -c -o $@ $<
+
+test/%: test/%.c
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+helpers: $(TEST_HELPERS)
+
+test: wsproxy helpers
+	bats test
+
+demo: wsproxy helpers
+	./demo.sh
+
+install: wsproxy
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 755 wsproxy $(DESTDIR)$(BINDIR)/wsproxy
+	install -m 644 wsproxy.8 $(DESTDIR)$(MANDIR)/man8/wsproxy.8
+	install -m 644 wsproxy.conf.5 $(DESTDIR)$(MANDIR)/man5/wsproxy.conf.5
+
+clean:
+	rm -f wsproxy $(OBJS) $(TEST_HELPERS)
+
+.PHONY: all helpers test demo install clean

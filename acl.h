@@ -1,0 +1,98 @@
+/*
+ * acl.h - HAProxy ACLs: fetches, patterns, match methods, and the
+ * conditions of use_backend rules.
+ */
+#ifndef WSPROXY_ACL_H
+#define WSPROXY_ACL_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "http.h"
+#include "net.h"
+
+enum acl_fetch {
+	FETCH_HDR, FETCH_HDR_CNT, FETCH_PATH, FETCH_URL, FETCH_METHOD,
+	FETCH_SRC, FETCH_DST_PORT, FETCH_REQ_VER, FETCH_BOOL_TRUE,
+	FETCH_BOOL_FALSE, FETCH_HTTP, FETCH_URL_ABS, FETCH_CONTENT
+};
+
+enum acl_match {
+	MATCH_STR, MATCH_BEG, MATCH_END, MATCH_SUB, MATCH_DOM, MATCH_DIR,
+	MATCH_FOUND, MATCH_LEN, MATCH_INT, MATCH_IP, MATCH_BOOL, MATCH_METH
+};
+
+struct acl_pattern {
+	char *str;              /* string methods; dom/dir: delimiters trimmed */
+	size_t len;
+	int meth;               /* method code (MATCH_METH), 0 = other */
+	long long lo, hi;       /* integer range (MATCH_INT, MATCH_LEN) */
+	struct net_addr net;    /* MATCH_IP */
+	int prefix_len;
+};
+
+/* One "acl" line: a fetch, how to match, and patterns that are ORed. */
+struct acl_expr {
+	enum acl_fetch fetch;
+	char *hdr_name;         /* hdr*(NAME); NULL: every header */
+	size_t hdr_name_len;
+	int hdr_occ;            /* hdr(NAME,OCC); 0: every element */
+	enum acl_match match;
+	int icase;
+	struct acl_pattern *pats;
+	int npats;
+};
+
+/* A named ACL: its lines are ORed. */
+struct acl {
+	char *name;             /* NULL for an anonymous { ... } ACL */
+	struct acl_expr *exprs;
+	int nexprs;
+	struct acl *next;
+};
+
+struct acl_term {
+	struct acl *acl;
+	int negate;
+};
+
+/* Terms written side by side are ANDed; groups separated by || are ORed. */
+struct acl_group {
+	struct acl_term *terms;
+	int nterms;
+};
+
+struct acl_cond {
+	int unless;
+	struct acl_group *groups;
+	int ngroups;
+};
+
+/* What a condition is evaluated against. */
+struct acl_input {
+	const struct http_msg *req;          /* NULL in tcp mode */
+	const struct sockaddr_storage *src;  /* AF_UNSPEC if unknown */
+	int dst_port;
+};
+
+/*
+ * Parses the words after "acl NAME" into a new line of the ACL named name
+ * in *list (creating it). Returns 0, or -1 with err set. warn is set (and
+ * 0 returned) for a valid line that deserves a warning.
+ */
+int acl_parse(struct acl **list, const char *name, char **words, int nwords,
+    char *err, size_t errlen, char *warn, size_t warnlen);
+
+/*
+ * Parses "if|unless COND" words. ACL names are looked up in list, then
+ * among the predefined ACLs. Returns NULL with err set on error.
+ */
+struct acl_cond *acl_cond_parse(struct acl **list, char **words, int nwords,
+    char *err, size_t errlen);
+
+int acl_cond_eval(const struct acl_cond *cond, const struct acl_input *in);
+
+/* Does the ACL need an HTTP request (for tcp-mode proxies)? */
+int acl_cond_needs_http(const struct acl_cond *cond);
+
+#endif

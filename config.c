@@ -1,0 +1,1625 @@
+/*
+ * config.c - the HAProxy configuration subset: words as HAProxy splits
+ * them, sections, keyword tables, defaults inheritance, and the checks run
+ * once the whole file is read. Every diagnostic is "FILE:LINE: message";
+ * parsing goes on after an error so that all of them are reported.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#define MAX_WORDS 64
+#define DEFAULT_MAXCONN 2000    /* HAProxy 1.x, global and per frontend */
+#define DEFAULT_BUFSIZE 16384
+#define DEFAULT_RETRIES 3
+
+enum section { SEC_NONE, SEC_GLOBAL, SEC_DEFAULTS, SEC_PROXY };
+
+struct named_defaults {
+	char *name;
+	struct proxy px;
+	struct named_defaults *next;
+};
+
+struct parser {
+	struct config *cfg;
+	const char *file;
+	int line;
+	int errors;
+	enum section sec;
+	struct proxy defaults;          /* the most recent defaults section */
+	struct named_defaults *named;
+	struct proxy *cur;              /* section being read */
+	struct proxy **tail;
+	int uid_set, gid_set;
+};
+
+/* ---- diagnostics ---- */
+
+static void
+p_err(struct parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+p_warn(struct parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+p_vreport(struct parser *p, int line, const char *kind, const char *fmt,
+    va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_plain("%s:%d: %s%s", p->file, line, kind, msg);
+}
+
+static void
+p_err(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	p_vreport(p, p->line, "", fmt, ap);
+	va_end(ap);
+	p->errors++;
+}
+
+static void
+p_warn(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->cfg->quiet)
+		return;
+	va_start(ap, fmt);
+	p_vreport(p, p->line, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+/* For checks made after parsing, which name the line they concern. */
+static void
+p_err_at(struct parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+p_warn_at(struct parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+p_err_at(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	p_vreport(p, line, "", fmt, ap);
+	va_end(ap);
+	p->errors++;
+}
+
+static void
+p_warn_at(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->cfg->quiet)
+		return;
+	va_start(ap, fmt);
+	p_vreport(p, line, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *ptr = calloc(n, size);
+
+	if (ptr == NULL)
+		fatal("calloc");
+	return ptr;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *copy = strdup(s);
+
+	if (copy == NULL)
+		fatal("strdup");
+	return copy;
+}
+
+/* Grows *array by one element and returns it, zeroed. */
+static void *
+grow(void *array_ptr, int *count, size_t size)
+{
+	void **array = array_ptr;
+	char *grown = reallocarray(*array, (size_t)*count + 1, size);
+
+	if (grown == NULL)
+		fatal("reallocarray");
+	*array = grown;
+	memset(grown + (size_t)*count * size, 0, size);
+	return grown + (size_t)(*count)++ * size;
+}
+
+/* ---- words ---- */
+
+struct wordbuf {
+	char data[16384];
+	size_t len;
+	int overflow;
+};
+
+static void
+wb_put(struct wordbuf *wb, char c)
+{
+	if (wb->len + 1 >= sizeof(wb->data)) {
+		wb->overflow = 1;
+		return;
+	}
+	wb->data[wb->len++] = c;
+}
+
+/* "$NAME" or "${NAME}" inside double quotes; returns chars consumed. */
+static size_t
+expand_env(const char *s, struct wordbuf *wb)
+{
+	char name[256];
+	size_t i = 1, n = 0;
+	int braced = s[1] == '{';
+	const char *value;
+
+	if (braced)
+		i++;
+	while ((isalnum((unsigned char)s[i]) || s[i] == '_') &&
+	    n + 1 < sizeof(name))
+		name[n++] = s[i++];
+	name[n] = '\0';
+	if (n == 0 || (braced && s[i] != '}')) {
+		wb_put(wb, '$');
+		return 1;
+	}
+	if (braced)
+		i++;
+	value = getenv(name);
+	for (; value != NULL && *value; value++)
+		wb_put(wb, *value);
+	return i;
+}
+
+/* Backslash escape at s (s[0] == '\\'); returns chars consumed. */
+static size_t
+unescape(const char *s, struct wordbuf *wb)
+{
+	switch (s[1]) {
+	case 'n': wb_put(wb, '\n'); return 2;
+	case 'r': wb_put(wb, '\r'); return 2;
+	case 't': wb_put(wb, '\t'); return 2;
+	case 'x':
+		if (isxdigit((unsigned char)s[2]) &&
+		    isxdigit((unsigned char)s[3])) {
+			char hex[3] = { s[2], s[3], '\0' };
+			wb_put(wb, (char)strtol(hex, NULL, 16));
+			return 4;
+		}
+		break;
+	case ' ': case '#': case '\\': case '\'': case '"': case '$':
+		wb_put(wb, s[1]);
+		return 2;
+	case '\0':
+		return 1;
+	default:
+		break;
+	}
+	wb_put(wb, '\\');
+	return 1;
+}
+
+/*
+ * Splits a line into words as HAProxy does: blanks separate, '#' starts a
+ * comment, backslash escapes, "weak" and 'strong' quotes. Returns the
+ * number of words, or -1 with a message.
+ */
+static int
+split_words(struct parser *p, const char *line, struct wordbuf *wb,
+    char **words)
+{
+	const char *s = line;
+	int nwords = 0;
+
+	wb->len = 0;
+	wb->overflow = 0;
+	for (;;) {
+		char quote = 0;
+		size_t start;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			break;
+		if (nwords == MAX_WORDS) {
+			p_err(p, "too many words, truncating after word %d, "
+			    "position %ld: <%s>.", MAX_WORDS, (long)(s - line),
+			    s);
+			return -1;
+		}
+		start = wb->len;
+		while (*s != '\0') {
+			if (quote == 0 && (*s == ' ' || *s == '\t' || *s == '#'))
+				break;
+			if (*s == quote) {
+				quote = 0;
+				s++;
+			} else if (quote == 0 && (*s == '"' || *s == '\'')) {
+				quote = *s++;
+			} else if (quote != '\'' && *s == '\\') {
+				s += unescape(s, wb);
+			} else if (quote == '"' && *s == '$') {
+				s += expand_env(s, wb);
+			} else {
+				wb_put(wb, *s++);
+			}
+		}
+		if (quote != 0) {
+			p_err(p, "unmatched quote at position %ld",
+			    (long)(s - line));
+			return -1;
+		}
+		wb_put(wb, '\0');
+		if (wb->overflow) {
+			p_err(p, "line too long");
+			return -1;
+		}
+		words[nwords++] = wb->data + start;
+	}
+	return nwords;
+}
+
+/* ---- values ---- */
+
+/*
+ * A time: integer with an optional unit (us ms s m h d), no unit meaning
+ * milliseconds, rounded up to ms. Returns 0, or -1 with a message.
+ */
+static int
+parse_time(struct parser *p, const char *kw, const char *s, int *ms)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long num, den;   /* ms = value * num / den */
+	} units[] = {
+		{ "us", 1, 1000 }, { "ms", 1, 1 }, { "s", 1000, 1 },
+		{ "m", 60000, 1 }, { "h", 3600000, 1 }, { "d", 86400000, 1 },
+	};
+	unsigned long long value = 0, num = 1, den = 1, total;
+	const char *c = s;
+	size_t ulen = 0;
+
+	if (!isdigit((unsigned char)*c)) {
+		p_err(p, "'%s' expects an integer value (got '%s')", kw, s);
+		return -1;
+	}
+	while (isdigit((unsigned char)*c)) {
+		value = value * 10 + (unsigned)(*c++ - '0');
+		if (value > 100000000000ULL)
+			goto overflow;
+	}
+	if (*c != '\0') {
+		size_t best = 0;
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			size_t n = strlen(units[i].unit);
+			/* the longest unit that prefixes the rest */
+			if (strncmp(c, units[i].unit, n) == 0 && n > best) {
+				best = n;
+				num = units[i].num;
+				den = units[i].den;
+			}
+		}
+		if (best == 0) {
+			p_err(p, "unexpected character '%c' in '%s'", *c, kw);
+			return -1;
+		}
+		ulen = best;
+		if (c[ulen] != '\0')
+			p_warn(p, "unexpected character '%c' after the timer "
+			    "value '%s', only (us=microseconds,ms=milliseconds,"
+			    "s=seconds,m=minutes,h=hours,d=days) are supported.",
+			    c[ulen], s);
+	}
+	total = (value * num + den - 1) / den;
+	if (total > INT_MAX)
+		goto overflow;
+	*ms = (int)total;
+	return 0;
+overflow:
+	p_err(p, "timer overflow in argument '%s' to '%s' (maximum value is "
+	    "2147483647 ms or ~24.8 days)", s, kw);
+	return -1;
+}
+
+static int
+parse_int(struct parser *p, const char *kw, const char *s, long min,
+    long max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0) {
+		p_err(p, "'%s' expects an integer argument (got '%s').", kw, s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		p_err(p, "'%s' value %ld is out of range (%ld..%ld).", kw, v,
+		    min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int
+need_args(struct parser *p, char **w, int n, int count, const char *what)
+{
+	if (n - 1 >= count)
+		return 0;
+	p_err(p, "'%s' expects %s.", w[0], what);
+	return -1;
+}
+
+/* ---- log targets ---- */
+
+static const char *const facilities[] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+	"uucp", "cron", "auth2", "ftp", "ntp", "audit", "alert", "cron2",
+	"local0", "local1", "local2", "local3", "local4", "local5", "local6",
+	"local7"
+};
+
+static const char *const levels[] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"
+};
+
+static int
+lookup_name(const char *const *names, int count, const char *name)
+{
+	for (int i = 0; i < count; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* "log ADDR [len N] [format F] FACILITY [MAXLEVEL [MINLEVEL]]" */
+static int
+parse_log_target(struct parser *p, char **w, int n, struct log_target *t)
+{
+	char err[256];
+	int i = 2;
+
+	memset(t, 0, sizeof(*t));
+	t->len = 1024;
+	t->max_level = 7;
+	t->min_level = 0;
+	t->fd = -1;
+	if (strcmp(w[1], "stdout") == 0 || strcmp(w[1], "stderr") == 0)
+		t->fd = strcmp(w[1], "stdout") == 0 ? 1 : 2;
+	else if (net_parse_log_target(w[1], &t->addr, err, sizeof(err)) < 0) {
+		p_err(p, "log : %s", err);
+		return -1;
+	}
+	while (i + 1 < n && (strcmp(w[i], "len") == 0 ||
+	    strcmp(w[i], "format") == 0)) {
+		if (strcmp(w[i], "len") == 0 &&
+		    parse_int(p, "len", w[i + 1], 80, 65535, &t->len) < 0)
+			return -1;
+		i += 2;
+	}
+	if (i >= n) {
+		p_err(p, "'log' expects <address> and <facility> as arguments.");
+		return -1;
+	}
+	t->facility = lookup_name(facilities, 24, w[i]);
+	if (t->facility < 0) {
+		p_err(p, "unknown log facility '%s'", w[i]);
+		return -1;
+	}
+	if (++i < n && (t->max_level = lookup_name(levels, 8, w[i])) < 0) {
+		p_err(p, "unknown optional log level '%s'", w[i]);
+		return -1;
+	}
+	if (++i < n && (t->min_level = lookup_name(levels, 8, w[i])) < 0) {
+		p_err(p, "unknown optional minimum log level '%s'", w[i]);
+		return -1;
+	}
+	if (++i < n) {
+		p_err(p, "'log' : unexpected extra argument '%s'.", w[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- global section ---- */
+
+static int
+g_log(struct parser *p, char **w, int n)
+{
+	struct log_target t;
+
+	if (need_args(p, w, n, 1, "<address> and <facility> as arguments") < 0)
+		return -1;
+	if (strcmp(w[1], "global") == 0) {
+		p_err(p, "'global' is not supported for a global syslog server.");
+		return -1;
+	}
+	if (parse_log_target(p, w, n, &t) < 0)
+		return -1;
+	*(struct log_target *)grow(&p->cfg->logs, &p->cfg->nlogs,
+	    sizeof(t)) = t;
+	return 0;
+}
+
+static int
+g_maxconn(struct parser *p, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "an integer argument") < 0)
+		return -1;
+	return parse_int(p, w[0], w[1], 1, 1000000, &p->cfg->maxconn);
+}
+
+static int
+g_chroot(struct parser *p, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "a directory as an argument") < 0)
+		return -1;
+	free(p->cfg->chroot_dir);
+	p->cfg->chroot_dir = xstrdup(w[1]);
+	return 0;
+}
+
+static int
+g_pidfile(struct parser *p, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "a file name as an argument") < 0)
+		return -1;
+	free(p->cfg->pidfile);
+	p->cfg->pidfile = xstrdup(w[1]);
+	return 0;
+}
+
+static int
+g_daemon(struct parser *p, char **w, int n)
+{
+	if (n > 1) {
+		p_err(p, "'daemon' cannot handle unexpected argument '%s'.",
+		    w[1]);
+		return -1;
+	}
+	p->cfg->daemon = 1;
+	return 0;
+}
+
+static int
+g_quiet(struct parser *p, char **w, int n)
+{
+	(void)w;
+	(void)n;
+	p->cfg->quiet = 1;
+	return 0;
+}
+
+/* uid/gid: numbers; user/group: names resolved now, before any chroot. */
+static int
+g_identity(struct parser *p, char **w, int n)
+{
+	int is_user = w[0][0] == 'u';
+	int *set = is_user ? &p->uid_set : &p->gid_set;
+	long id;
+	char *end;
+
+	if (need_args(p, w, n, 1, "an argument") < 0)
+		return -1;
+	if (*set)
+		p_warn(p, "user/uid already specified. Continuing.");
+	if (strcmp(w[0], "user") == 0 || strcmp(w[0], "group") == 0) {
+		if (is_user) {
+			struct passwd *pw = getpwnam(w[1]);
+			if (pw == NULL) {
+				p_err(p, "cannot find user id for '%s'", w[1]);
+				return -1;
+			}
+			id = pw->pw_uid;
+		} else {
+			struct group *gr = getgrnam(w[1]);
+			if (gr == NULL) {
+				p_err(p, "cannot find group id for '%s'", w[1]);
+				return -1;
+			}
+			id = gr->gr_gid;
+		}
+	} else {
+		id = strtol(w[1], &end, 10);
+		if (*end != '\0' || id < 0) {
+			p_warn(p, "%s: string '%s' is not a number.", w[0],
+			    w[1]);
+			return 0;
+		}
+	}
+	if (is_user)
+		p->cfg->uid = (uid_t)id;
+	else
+		p->cfg->gid = (gid_t)id;
+	*set = 1;
+	return 0;
+}
+
+static int
+g_tune(struct parser *p, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "an integer argument") < 0)
+		return -1;
+	if (strcmp(w[0], "tune.bufsize") == 0)
+		return parse_int(p, w[0], w[1], 4096, 1 << 24,
+		    &p->cfg->bufsize);
+	return parse_int(p, w[0], w[1], 1, 32767, &p->cfg->maxhdr);
+}
+
+struct global_kw {
+	const char *name;
+	int (*parse)(struct parser *, char **, int);
+};
+
+/* Sorted for bsearch(). */
+static const struct global_kw global_kws[] = {
+	{ "chroot",           g_chroot },
+	{ "daemon",           g_daemon },
+	{ "gid",              g_identity },
+	{ "group",            g_identity },
+	{ "log",              g_log },
+	{ "maxconn",          g_maxconn },
+	{ "pidfile",          g_pidfile },
+	{ "quiet",            g_quiet },
+	{ "tune.bufsize",     g_tune },
+	{ "tune.http.maxhdr", g_tune },
+	{ "uid",              g_identity },
+	{ "user",             g_identity },
+};
+
+/* HAProxy keywords with no effect here yet: a warning, never silence. */
+static const char *const global_known[] = {
+	"ca-base", "cpu-map", "crt-base", "debug", "description",
+	"external-check", "hard-stop-after", "log-send-hostname", "log-tag",
+	"lua-load", "master-worker", "maxconnrate", "maxsslconn", "nbproc",
+	"nbthread", "node", "nosplice", "ssl-default-bind-ciphers",
+	"ssl-default-bind-options", "ssl-default-server-ciphers",
+	"ssl-default-server-options", "ssl-server-verify", "spread-checks",
+	"stats", "ulimit-n", "unix-bind",
+};
+
+static int
+kw_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+static int
+is_known_unsupported(const char *const *list, size_t count, const char *kw)
+{
+	return bsearch(kw, list, count, sizeof(list[0]), kw_cmp) != NULL;
+}
+
+static void
+parse_global_line(struct parser *p, char **w, int n)
+{
+	const struct global_kw *kw;
+
+	kw = bsearch(w[0], global_kws, sizeof(global_kws) /
+	    sizeof(global_kws[0]), sizeof(global_kws[0]), kw_cmp);
+	if (kw != NULL) {
+		kw->parse(p, w, n);
+		return;
+	}
+	if (strncmp(w[0], "tune.", 5) == 0 ||
+	    is_known_unsupported(global_known, sizeof(global_known) /
+	    sizeof(global_known[0]), w[0])) {
+		p_warn(p, "'%s' is not supported by wsproxy; ignored.", w[0]);
+		return;
+	}
+	p_err(p, "unknown keyword '%s' in 'global' section", w[0]);
+}
+
+/* ---- proxies ---- */
+
+static void
+proxy_init_defaults(struct proxy *px)
+{
+	memset(px, 0, sizeof(*px));
+	px->cap = CAP_FE | CAP_BE;
+	px->kind = "defaults";
+	px->mode = MODE_TCP;
+	px->conn_mode = CONN_MODE_KAL;
+	px->maxconn = DEFAULT_MAXCONN;
+	px->retries = DEFAULT_RETRIES;
+	px->xff_except_len = -1;
+}
+
+/* A new proxy starts as a copy of the defaults; lists are its own. */
+static struct proxy *
+proxy_new(struct parser *p, const char *kind, const char *name, int cap)
+{
+	struct proxy *px = xcalloc(1, sizeof(*px));
+
+	*px = p->defaults;
+	px->name = xstrdup(name);
+	px->kind = kind;
+	px->cap = cap;
+	px->line = p->line;
+	px->timeouts_set = 0;
+	if (p->defaults.nlogs > 0) {
+		px->logs = xcalloc((size_t)px->nlogs, sizeof(*px->logs));
+		memcpy(px->logs, p->defaults.logs,
+		    (size_t)px->nlogs * sizeof(*px->logs));
+	}
+	return px;
+}
+
+static int
+valid_proxy_name(const char *name)
+{
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-_.:", *c))
+			return 0;
+	return *name != '\0';
+}
+
+static struct proxy *
+find_proxy(const struct config *cfg, const char *name, int cap)
+{
+	for (struct proxy *px = cfg->proxies; px; px = px->next)
+		if ((px->cap & cap) && strcmp(px->name, name) == 0)
+			return px;
+	return NULL;
+}
+
+struct proxy *
+config_find_frontend(const struct config *cfg, const char *name)
+{
+	return find_proxy(cfg, name, CAP_FE);
+}
+
+static int
+add_listener(const struct net_addr *addr, void *arg)
+{
+	struct parser *p = arg;
+	struct listener *l = grow(&p->cfg->listeners, &p->cfg->nlisteners,
+	    sizeof(*l));
+
+	l->addr = *addr;
+	l->fd = -1;
+	l->line = p->line;
+	l->fe = p->cur;
+	p->cur->nbinds++;
+	return 0;
+}
+
+/* "ADDR:PORT[,ADDR:PORT...]" */
+static int
+parse_bind_list(struct parser *p, const char *list, int *first, int *count)
+{
+	char *copy = xstrdup(list), *save = NULL, err[256];
+	int rc = 0;
+
+	*first = p->cfg->nlisteners;
+	for (char *a = strtok_r(copy, ",", &save); a != NULL;
+	    a = strtok_r(NULL, ",", &save)) {
+		if (net_parse_bind(a, add_listener, p, err, sizeof(err)) < 0) {
+			p_err(p, "'bind' : %s", err);
+			rc = -1;
+			break;
+		}
+	}
+	free(copy);
+	*count = p->cfg->nlisteners - *first;
+	return rc;
+}
+
+static void
+start_section(struct parser *p, char **w, int n)
+{
+	/* kind must outlive the line's words: use the literals. */
+	const char *kind = strcmp(w[0], "frontend") == 0 ? "frontend" :
+	    strcmp(w[0], "backend") == 0 ? "backend" : "listen";
+	int cap = kind[0] == 'f' ? CAP_FE : kind[0] == 'b' ? CAP_BE :
+	    CAP_FE | CAP_BE;
+	struct proxy *px, *dup;
+
+	if (n < 2) {
+		p_err(p, "'%s' expects <name> as an argument.", kind);
+		p->cur = NULL;
+		return;
+	}
+	if (!valid_proxy_name(w[1]))
+		p_err(p, "character not permitted in %s name '%s'.", kind,
+		    w[1]);
+	dup = find_proxy(p->cfg, w[1], cap);
+	if (dup != NULL)
+		p_err(p, "%s '%s' has the same name as %s '%s' declared at "
+		    "%s:%d.", kind, w[1], dup->kind, dup->name, p->file,
+		    dup->line);
+	px = proxy_new(p, kind, w[1], cap);
+	*p->tail = px;
+	p->tail = &px->next;
+	p->cur = px;
+	p->sec = SEC_PROXY;
+	/* HAProxy <= 1.5: "listen NAME ADDR:PORT" is an implicit bind. */
+	if (n > 2) {
+		int first, count;
+		if (strcmp(kind, "backend") == 0) {
+			p_err(p, "'%s' : unexpected argument '%s'.", kind, w[2]);
+			return;
+		}
+		parse_bind_list(p, w[2], &first, &count);
+	}
+}
+
+static struct named_defaults *
+find_named_defaults(struct parser *p, const char *name)
+{
+	for (struct named_defaults *d = p->named; d; d = d->next)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+/* "defaults [NAME] [from DEF]": resets everything, it does not inherit. */
+static void
+start_defaults(struct parser *p, char **w, int n)
+{
+	proxy_init_defaults(&p->defaults);
+	p->defaults.line = p->line;
+	if (n >= 4 && strcmp(w[2], "from") == 0) {
+		struct named_defaults *from = find_named_defaults(p, w[3]);
+		if (from == NULL)
+			p_err(p, "defaults section '%s' not found.", w[3]);
+		else
+			p->defaults = from->px;
+	} else if (n == 3 || n > 4) {
+		p_err(p, "'defaults' expects [<name>] [from <defaults>].");
+	}
+	p->defaults.name = n >= 2 ? xstrdup(w[1]) : NULL;
+	p->sec = SEC_DEFAULTS;
+	p->cur = &p->defaults;
+}
+
+/* A named defaults is kept, as it stands at the end of its section. */
+static void
+end_section(struct parser *p)
+{
+	if (p->sec == SEC_DEFAULTS && p->defaults.name != NULL) {
+		struct named_defaults *d = xcalloc(1, sizeof(*d));
+		d->name = p->defaults.name;
+		d->px = p->defaults;
+		d->next = p->named;
+		p->named = d;
+	}
+}
+
+/* ---- proxy keywords ---- */
+
+static const char *
+cap_name(int cap)
+{
+	return cap == CAP_FE ? "frontend" : "backend";
+}
+
+/* HAProxy ignores a keyword a proxy has no capability for, with a warning. */
+static int
+check_cap(struct parser *p, struct proxy *px, const char *kw, int cap)
+{
+	if ((px->cap & cap) != 0)
+		return 1;
+	p_warn(p, "'%s' ignored because %s '%s' has no %s capability.", kw,
+	    px->kind, px->name, cap_name(cap));
+	return 0;
+}
+
+static int
+px_mode(struct parser *p, struct proxy *px, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "one of 'tcp' or 'http'") < 0)
+		return -1;
+	if (strcmp(w[1], "http") == 0)
+		px->mode = MODE_HTTP;
+	else if (strcmp(w[1], "tcp") == 0)
+		px->mode = MODE_TCP;
+	else if (strcmp(w[1], "health") == 0)
+		p_warn(p, "'mode health' is not supported by wsproxy; ignored.");
+	else {
+		p_err(p, "unknown proxy mode '%s'.", w[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+px_maxconn(struct parser *p, struct proxy *px, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "an integer argument") < 0)
+		return -1;
+	if (!(px->cap & CAP_FE)) {
+		p_warn(p, "'maxconn' ignored because %s '%s' has no frontend "
+		    "capability. Maybe you want 'fullconn' instead ?",
+		    px->kind, px->name);
+		return 0;
+	}
+	return parse_int(p, w[0], w[1], 1, 1000000, &px->maxconn);
+}
+
+static int
+px_retries(struct parser *p, struct proxy *px, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "an integer argument") < 0)
+		return -1;
+	if (!check_cap(p, px, w[0], CAP_BE))
+		return 0;
+	return parse_int(p, w[0], w[1], 0, 1000, &px->retries);
+}
+
+static int
+px_redispatch(struct parser *p, struct proxy *px, char **w, int n)
+{
+	(void)n;
+	if (check_cap(p, px, w[0], CAP_BE))
+		px->options |= OPT_REDISPATCH;
+	return 0;
+}
+
+static int
+px_bind(struct parser *p, struct proxy *px, char **w, int n)
+{
+	int first, count;
+
+	if (need_args(p, w, n, 1, "{<path>|[addr1]:port1[-end1]}{|[addr2]:"
+	    "port2[-end2]}...") < 0)
+		return -1;
+	if (!check_cap(p, px, w[0], CAP_FE))
+		return 0;
+	if (parse_bind_list(p, w[1], &first, &count) < 0)
+		return -1;
+	for (int i = 2; i < n; i++) {
+		if (strcmp(w[i], "accept-proxy") == 0) {
+			p_warn(p, "'bind' : 'accept-proxy' is not implemented "
+			    "yet; connections are read without a PROXY header.");
+			for (int l = first; l < first + count; l++)
+				p->cfg->listeners[l].accept_proxy = 1;
+		} else if (strcmp(w[i], "name") == 0 || strcmp(w[i], "id") == 0 ||
+		    strcmp(w[i], "backlog") == 0) {
+			if (++i >= n) {
+				p_err(p, "'bind' : missing value for '%s'.",
+				    w[i - 1]);
+				return -1;
+			}
+		} else if (strcmp(w[i], "v4v6") == 0 ||
+		    strcmp(w[i], "v6only") == 0 ||
+		    strcmp(w[i], "transparent") == 0 ||
+		    strcmp(w[i], "defer-accept") == 0) {
+			p_warn(p, "'bind' : '%s' is not supported by wsproxy; "
+			    "ignored.", w[i]);
+		} else {
+			p_err(p, "'bind %s' in section '%s': unknown keyword "
+			    "'%s'.", w[1], px->kind, w[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+px_default_backend(struct parser *p, struct proxy *px, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "a backend name") < 0)
+		return -1;
+	if (!check_cap(p, px, w[0], CAP_FE))
+		return 0;
+	px->default_backend_name = xstrdup(w[1]);
+	px->default_backend_line = p->line;
+	return 0;
+}
+
+static int
+px_use_backend(struct parser *p, struct proxy *px, char **w, int n)
+{
+	struct switch_rule *rule;
+	struct acl_cond *cond = NULL;
+	char err[512];
+
+	if (need_args(p, w, n, 1, "a backend name") < 0)
+		return -1;
+	if (!check_cap(p, px, w[0], CAP_FE))
+		return 0;
+	if (strchr(w[1], '%') != NULL) {
+		p_err(p, "dynamic backend names ('%s') are not supported.", w[1]);
+		return -1;
+	}
+	if (n > 2) {
+		cond = acl_cond_parse(&px->acls, w + 2, n - 2, err, sizeof(err));
+		if (cond == NULL) {
+			p_err(p, "error detected while parsing switching rule : "
+			    "%s", err);
+			return -1;
+		}
+	}
+	rule = grow(&px->rules, &px->nrules, sizeof(*rule));
+	rule->backend_name = xstrdup(w[1]);
+	rule->cond = cond;
+	rule->line = p->line;
+	return 0;
+}
+
+static int
+px_acl(struct parser *p, struct proxy *px, char **w, int n)
+{
+	char err[512], warn[512] = "";
+
+	if (need_args(p, w, n, 2, "a name and a fetch method") < 0)
+		return -1;
+	if (acl_parse(&px->acls, w[1], w + 2, n - 2, err, sizeof(err), warn,
+	    sizeof(warn)) < 0) {
+		p_err(p, "error detected while parsing ACL '%s' : %s", w[1],
+		    err);
+		return -1;
+	}
+	if (warn[0] != '\0')
+		p_warn(p, "%s", warn);
+	return 0;
+}
+
+static int
+px_log(struct parser *p, struct proxy *px, char **w, int n)
+{
+	struct log_target t;
+
+	if (need_args(p, w, n, 1, "<address> and <facility> as arguments") < 0)
+		return -1;
+	if (strcmp(w[1], "global") == 0) {
+		/* copies the global targets; repeating it is harmless */
+		for (int i = 0; i < p->cfg->nlogs; i++) {
+			int dup = 0;
+			for (int j = 0; j < px->nlogs; j++)
+				dup |= memcmp(&px->logs[j], &p->cfg->logs[i],
+				    sizeof(t)) == 0;
+			if (!dup)
+				*(struct log_target *)grow(&px->logs,
+				    &px->nlogs, sizeof(t)) = p->cfg->logs[i];
+		}
+		return 0;
+	}
+	if (parse_log_target(p, w, n, &t) < 0)
+		return -1;
+	*(struct log_target *)grow(&px->logs, &px->nlogs, sizeof(t)) = t;
+	return 0;
+}
+
+/* Server parameters: those taking a value, those that are flags. */
+static const char *const server_params_with_value[] = {
+	"addr", "cookie", "downinter", "error-limit", "fall", "fastinter",
+	"id", "init-addr", "inter", "maxconn", "maxqueue", "minconn",
+	"observe", "on-error", "on-marked-down", "on-marked-up", "port",
+	"redir", "resolvers", "rise", "slowstart", "sni", "source", "track",
+	"verify", "weight",
+};
+
+static const char *const server_flags[] = {
+	"agent-check", "backup", "check", "check-send-proxy", "check-ssl",
+	"disabled", "enabled", "no-check", "non-stick", "send-proxy",
+	"send-proxy-v2", "ssl",
+};
+
+/* Checks and keeps one "server" parameter; returns words consumed. */
+static int
+server_param(struct parser *p, struct proxy *px, struct server *srv,
+    char **w, int n, int i)
+{
+	const char *kw = w[i];
+
+	if (is_known_unsupported(server_flags, sizeof(server_flags) /
+	    sizeof(server_flags[0]), kw)) {
+		srv->backup |= strcmp(kw, "backup") == 0;
+		srv->disabled |= strcmp(kw, "disabled") == 0;
+		srv->check |= strcmp(kw, "check") == 0;
+		return 1;
+	}
+	if (!is_known_unsupported(server_params_with_value,
+	    sizeof(server_params_with_value) /
+	    sizeof(server_params_with_value[0]), kw)) {
+		p_err(p, "'server %s/%s' : unknown keyword '%s'.", px->name,
+		    srv->name, kw);
+		return -1;
+	}
+	if (i + 1 >= n) {
+		p_err(p, "'server %s/%s' : '%s' expects an argument.",
+		    px->name, srv->name, kw);
+		return -1;
+	}
+	if (strcmp(kw, "weight") == 0) {
+		if (parse_int(p, "weight", w[i + 1], 0, 256, &srv->weight) < 0)
+			return -1;
+	} else if (strcmp(kw, "maxconn") == 0) {
+		if (parse_int(p, "maxconn", w[i + 1], 0, 1000000,
+		    &srv->maxconn) < 0)
+			return -1;
+	} else if (strcmp(kw, "rise") == 0 || strcmp(kw, "fall") == 0) {
+		int v;
+		if (parse_int(p, kw, w[i + 1], 1, 1000000, &v) < 0)
+			return -1;
+	} else if (strcmp(kw, "inter") == 0 || strcmp(kw, "fastinter") == 0 ||
+	    strcmp(kw, "downinter") == 0 || strcmp(kw, "slowstart") == 0) {
+		int ms;
+		if (parse_time(p, kw, w[i + 1], &ms) < 0)
+			return -1;
+		if (ms == 0 && strcmp(kw, "slowstart") != 0) {
+			p_err(p, "'%s' has to be > 0.", kw);
+			return -1;
+		}
+	}
+	return 2;
+}
+
+static int
+px_server(struct parser *p, struct proxy *px, char **w, int n)
+{
+	struct server *srv;
+	char err[256];
+
+	if (!(px->cap & CAP_BE)) {
+		p_err(p, "'server' not allowed because %s '%s' has no backend "
+		    "capability.", px->kind, px->name);
+		return -1;
+	}
+	if (need_args(p, w, n, 2, "<name> and <addr>[:<port>] as arguments") < 0)
+		return -1;
+	for (int i = 0; i < px->nservers; i++) {
+		if (strcmp(px->servers[i].name, w[1]) == 0) {
+			p_err(p, "backend '%s', another server named '%s' was "
+			    "already defined at line %d, please use distinct "
+			    "names.", px->name, w[1], px->servers[i].line);
+			return -1;
+		}
+	}
+	srv = grow(&px->servers, &px->nservers, sizeof(*srv));
+	srv->name = xstrdup(w[1]);
+	srv->addr_text = xstrdup(w[2]);
+	srv->line = p->line;
+	srv->weight = 1;
+	if (net_parse_server(w[2], &srv->addr, &srv->port_mode,
+	    &srv->port_offset, err, sizeof(err)) < 0) {
+		p_err(p, "'server %s' : %s", w[1], err);
+		return -1;
+	}
+	for (int i = 3; i < n;) {
+		int used = server_param(p, px, srv, w, n, i);
+		if (used < 0)
+			return -1;
+		i += used;
+	}
+	srv->params = xcalloc((size_t)n, sizeof(char *));
+	for (int i = 3; i < n; i++)
+		srv->params[srv->nparams++] = xstrdup(w[i]);
+	return 0;
+}
+
+static int
+px_balance(struct parser *p, struct proxy *px, char **w, int n)
+{
+	static const char *const algos[] = { "first", "leastconn",
+	    "roundrobin", "source", "static-rr", "uri", "url_param" };
+
+	if (need_args(p, w, n, 1, "an algorithm") < 0)
+		return -1;
+	if (!check_cap(p, px, w[0], CAP_BE))
+		return 0;
+	if (!is_known_unsupported(algos, sizeof(algos) / sizeof(algos[0]),
+	    w[1]) && strncmp(w[1], "hdr(", 4) != 0 &&
+	    strncmp(w[1], "rdp-cookie", 10) != 0) {
+		p_err(p, "'balance' only supports 'roundrobin', 'static-rr', "
+		    "'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' "
+		    "and 'rdp-cookie(name)' options.");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- timeouts ---- */
+
+struct timeout_kw {
+	const char *name;
+	size_t offset;
+	int cap;
+};
+
+#define TO(name, field, cap) { name, offsetof(struct timeouts, field), cap }
+static const struct timeout_kw timeout_kws[] = {
+	TO("check", check, CAP_BE),
+	TO("client", client, CAP_FE),
+	TO("client-fin", client_fin, CAP_FE),
+	TO("connect", connect, CAP_BE),
+	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE),
+	TO("http-request", http_request, CAP_FE | CAP_BE),
+	TO("queue", queue, CAP_BE),
+	TO("server", server, CAP_BE),
+	TO("server-fin", server_fin, CAP_BE),
+	TO("tarpit", tarpit, CAP_BE),
+	TO("tunnel", tunnel, CAP_BE),
+};
+#undef TO
+
+static int
+set_timeout(struct parser *p, struct proxy *px, const char *name,
+    const char *value, const char *kw_for_errors)
+{
+	const struct timeout_kw *kw = NULL;
+	int ms;
+	unsigned bit;
+
+	for (size_t i = 0; i < sizeof(timeout_kws) / sizeof(timeout_kws[0]);
+	    i++)
+		if (strcmp(timeout_kws[i].name, name) == 0)
+			kw = &timeout_kws[i];
+	if (kw == NULL) {
+		p_err(p, "'timeout' supports 'client', 'server', 'connect', "
+		    "'check', 'queue', 'http-keep-alive', 'http-request', "
+		    "'tunnel', 'tarpit', 'client-fin' and 'server-fin' "
+		    "(got '%s')", name);
+		return -1;
+	}
+	if (parse_time(p, kw_for_errors, value, &ms) < 0)
+		return -1;
+	if (!(px->cap & kw->cap)) {
+		p_warn(p, "'%s' will be ignored because %s '%s' has no %s "
+		    "capability", kw_for_errors, px->kind, px->name,
+		    cap_name(kw->cap));
+		return 0;
+	}
+	bit = 1u << (kw - timeout_kws);
+	if (px->timeouts_set & bit)
+		p_warn(p, "overwriting '%s' which was already specified",
+		    kw_for_errors);
+	px->timeouts_set |= bit;
+	*(int *)((char *)&px->to + kw->offset) = ms;
+	return 0;
+}
+
+static int
+px_timeout(struct parser *p, struct proxy *px, char **w, int n)
+{
+	char kw[64];
+
+	if (need_args(p, w, n, 2, "a type and a time value") < 0)
+		return -1;
+	snprintf(kw, sizeof(kw), "timeout %s", w[1]);
+	if (n > 3) {
+		p_err(p, "'%s' : unexpected extra argument '%s' after value "
+		    "'%s'.", kw, w[3], w[2]);
+		return -1;
+	}
+	return set_timeout(p, px, w[1], w[2], kw);
+}
+
+/* contimeout / clitimeout / srvtimeout: HAProxy <= 2.0 aliases. */
+static int
+px_legacy_timeout(struct parser *p, struct proxy *px, char **w, int n)
+{
+	const char *name = w[0][0] == 'c' && w[0][1] == 'o' ? "connect" :
+	    w[0][0] == 'c' ? "client" : "server";
+
+	if (need_args(p, w, n, 1, "a time value") < 0)
+		return -1;
+	return set_timeout(p, px, name, w[1], w[0]);
+}
+
+/* ---- options ---- */
+
+static int
+opt_forwardfor(struct parser *p, struct proxy *px, char **w, int n)
+{
+	px->options |= OPT_FORWARDFOR;
+	px->options &= ~OPT_XFF_IFNONE;
+	px->xff_except_len = -1;
+	free(px->xff_header);
+	px->xff_header = NULL;
+	for (int i = 2; i < n; i++) {
+		if (strcmp(w[i], "if-none") == 0) {
+			px->options |= OPT_XFF_IFNONE;
+		} else if (strcmp(w[i], "header") == 0 && i + 1 < n) {
+			px->xff_header = xstrdup(w[++i]);
+		} else if (strcmp(w[i], "except") == 0 && i + 1 < n) {
+			if (net_parse_network(w[++i], &px->xff_except,
+			    &px->xff_except_len) < 0) {
+				p_err(p, "'option forwardfor' : invalid network "
+				    "'%s'.", w[i]);
+				return -1;
+			}
+		} else {
+			p_err(p, "'option forwardfor' only supports optional "
+			    "values: 'except', 'header' and 'if-none'.");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Known HAProxy options without an effect here: warned about. */
+static const char *const options_known[] = {
+	"abortonclose", "accept-invalid-http-request",
+	"accept-invalid-http-response", "allbackups", "checkcache",
+	"clitcpka", "contstats", "http-buffer-request", "http-ignore-probes",
+	"http-no-delay", "http-pretend-keepalive", "http-tunnel",
+	"http-use-proxy-header", "httpchk", "log-health-checks",
+	"log-separate-errors", "logasap", "mysql-check", "nolinger",
+	"originalto", "persist", "pgsql-check", "prefer-last-server",
+	"redis-check", "smtpchk", "socket-stats", "splice-auto",
+	"splice-request", "splice-response", "srvtcpka", "ssl-hello-chk",
+	"tcp-check", "tcp-smart-accept", "tcp-smart-connect", "tcpka",
+	"tcplog", "transparent",
+};
+
+static int
+px_option(struct parser *p, struct proxy *px, char **w, int n, int negate)
+{
+	static const struct {
+		const char *name;
+		enum http_conn_mode mode;
+	} conn_opts[] = {
+		{ "http-keep-alive", CONN_MODE_KAL },
+		{ "http-server-close", CONN_MODE_SCL },
+		{ "httpclose", CONN_MODE_CLO },
+		{ "forceclose", CONN_MODE_CLO },
+	};
+	static const struct {
+		const char *name;
+		unsigned flag;
+		int cap;
+	} flag_opts[] = {
+		{ "redispatch", OPT_REDISPATCH, CAP_BE },
+		{ "dontlognull", OPT_DONTLOGNULL, CAP_FE },
+	};
+	const char *name;
+
+	if (need_args(p, w, n, 1, "an option name") < 0)
+		return -1;
+	name = w[1];
+	for (size_t i = 0; i < sizeof(conn_opts) / sizeof(conn_opts[0]); i++) {
+		if (strcmp(conn_opts[i].name, name) != 0)
+			continue;
+		/* "no option X" only resets X if X is the current value. */
+		if (!negate)
+			px->conn_mode = conn_opts[i].mode;
+		else if (px->conn_mode == conn_opts[i].mode)
+			px->conn_mode = CONN_MODE_KAL;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(flag_opts) / sizeof(flag_opts[0]); i++) {
+		if (strcmp(flag_opts[i].name, name) != 0)
+			continue;
+		if (!check_cap(p, px, name, flag_opts[i].cap))
+			return 0;
+		if (negate)
+			px->options &= ~flag_opts[i].flag;
+		else
+			px->options |= flag_opts[i].flag;
+		return 0;
+	}
+	if (strcmp(name, "httplog") == 0) {
+		if (negate) {
+			p_err(p, "negation/default is not supported for option "
+			    "'httplog'.");
+			return -1;
+		}
+		if (!(px->cap & CAP_FE)) {
+			p_warn(p, "backend '%s' : 'option httplog' directive is "
+			    "ignored in backends.", px->name);
+			return 0;
+		}
+		px->options |= OPT_HTTPLOG;
+		return 0;
+	}
+	if (strcmp(name, "forwardfor") == 0) {
+		if (negate) {
+			px->options &= ~(OPT_FORWARDFOR | OPT_XFF_IFNONE);
+			return 0;
+		}
+		return opt_forwardfor(p, px, w, n);
+	}
+	if (is_known_unsupported(options_known, sizeof(options_known) /
+	    sizeof(options_known[0]), name)) {
+		p_warn(p, "'option %s' is not supported by wsproxy; ignored.",
+		    name);
+		return 0;
+	}
+	p_err(p, "unknown option '%s'.", name);
+	return -1;
+}
+
+static int
+px_option_kw(struct parser *p, struct proxy *px, char **w, int n)
+{
+	return px_option(p, px, w, n, 0);
+}
+
+static int
+px_no(struct parser *p, struct proxy *px, char **w, int n)
+{
+	if (n >= 2 && strcmp(w[1], "log") == 0) {
+		free(px->logs);
+		px->logs = NULL;
+		px->nlogs = 0;
+		return 0;
+	}
+	if (n >= 3 && strcmp(w[1], "option") == 0)
+		return px_option(p, px, w + 1, n - 1, 1);
+	p_err(p, "'no' expects 'option <name>' or 'log'.");
+	return -1;
+}
+
+/* Descriptive keywords: accepted, nothing to do. */
+static int
+px_ignore(struct parser *p, struct proxy *px, char **w, int n)
+{
+	(void)p;
+	(void)px;
+	(void)w;
+	(void)n;
+	return 0;
+}
+
+#define IN_DEFAULTS 0x1         /* allowed in a defaults section */
+struct proxy_kw {
+	const char *name;
+	int (*parse)(struct parser *, struct proxy *, char **, int);
+	int flags;
+};
+
+/* Sorted for bsearch(). */
+static const struct proxy_kw proxy_kws[] = {
+	{ "acl",             px_acl,             0 },
+	{ "balance",         px_balance,         IN_DEFAULTS },
+	{ "bind",            px_bind,            0 },
+	{ "clitimeout",      px_legacy_timeout,  IN_DEFAULTS },
+	{ "contimeout",      px_legacy_timeout,  IN_DEFAULTS },
+	{ "default_backend", px_default_backend, IN_DEFAULTS },
+	{ "description",     px_ignore,          IN_DEFAULTS },
+	{ "id",              px_ignore,          0 },
+	{ "log",             px_log,             IN_DEFAULTS },
+	{ "maxconn",         px_maxconn,         IN_DEFAULTS },
+	{ "mode",            px_mode,            IN_DEFAULTS },
+	{ "no",              px_no,              IN_DEFAULTS },
+	{ "option",          px_option_kw,       IN_DEFAULTS },
+	{ "redispatch",      px_redispatch,      IN_DEFAULTS },
+	{ "retries",         px_retries,         IN_DEFAULTS },
+	{ "server",          px_server,          0 },
+	{ "srvtimeout",      px_legacy_timeout,  IN_DEFAULTS },
+	{ "timeout",         px_timeout,         IN_DEFAULTS },
+	{ "use_backend",     px_use_backend,     0 },
+};
+
+/* Known HAProxy proxy keywords without an effect here: warned about. */
+static const char *const proxy_known[] = {
+	"appsession", "block", "capture", "compression", "cookie",
+	"default-server", "dispatch", "errorfile", "errorloc", "errorloc302",
+	"errorloc303", "external-check", "fullconn", "grace", "hash-type",
+	"http-check", "http-request", "http-response", "http-reuse",
+	"monitor", "monitor-net", "monitor-uri", "persist", "rate-limit",
+	"reqadd", "reqallow", "reqdel", "reqdeny", "reqiallow", "reqidel",
+	"reqideny", "reqipass", "reqirep", "reqitarpit", "reqpass", "reqrep",
+	"reqtarpit", "rspadd", "rspdel", "rspdeny", "rspidel", "rspideny",
+	"rspirep", "rsprep", "source", "stats", "stick", "stick-table",
+	"tcp-check", "tcp-request", "tcp-response", "unique-id-format",
+	"unique-id-header",
+};
+
+static void
+parse_proxy_line(struct parser *p, char **w, int n)
+{
+	struct proxy *px = p->cur;
+	const struct proxy_kw *kw;
+
+	if (px == NULL)
+		return;         /* the section header was already an error */
+	kw = bsearch(w[0], proxy_kws, sizeof(proxy_kws) / sizeof(proxy_kws[0]),
+	    sizeof(proxy_kws[0]), kw_cmp);
+	if (kw == NULL) {
+		if (is_known_unsupported(proxy_known, sizeof(proxy_known) /
+		    sizeof(proxy_known[0]), w[0]))
+			p_warn(p, "'%s' is not supported by wsproxy; ignored.",
+			    w[0]);
+		else
+			p_err(p, "unknown keyword '%s' in '%s' section", w[0],
+			    px->kind);
+		return;
+	}
+	if (p->sec == SEC_DEFAULTS && !(kw->flags & IN_DEFAULTS)) {
+		p_err(p, "'%s' not allowed in 'defaults' section.", w[0]);
+		return;
+	}
+	kw->parse(p, px, w, n);
+}
+
+/* ---- the file ---- */
+
+static int
+is_section_keyword(const char *w)
+{
+	return strcmp(w, "global") == 0 || strcmp(w, "defaults") == 0 ||
+	    strcmp(w, "frontend") == 0 || strcmp(w, "backend") == 0 ||
+	    strcmp(w, "listen") == 0;
+}
+
+static void
+parse_line(struct parser *p, char **w, int n)
+{
+	if (is_section_keyword(w[0])) {
+		end_section(p);
+		if (strcmp(w[0], "global") == 0) {
+			p->sec = SEC_GLOBAL;
+			if (n > 1)
+				p_err(p, "'global' expects no argument.");
+		} else if (strcmp(w[0], "defaults") == 0) {
+			start_defaults(p, w, n);
+		} else {
+			start_section(p, w, n);
+		}
+		return;
+	}
+	switch (p->sec) {
+	case SEC_NONE:
+		p_err(p, "unknown keyword '%s' out of section.", w[0]);
+		break;
+	case SEC_GLOBAL:
+		parse_global_line(p, w, n);
+		break;
+	case SEC_DEFAULTS:
+	case SEC_PROXY:
+		parse_proxy_line(p, w, n);
+		break;
+	}
+}
+
+/* ---- checks once the whole file is read ---- */
+
+static struct proxy *
+resolve_backend(struct parser *p, struct proxy *fe, const char *name,
+    int line, const char *what)
+{
+	struct proxy *be = find_proxy(p->cfg, name, CAP_BE);
+
+	if (be == NULL) {
+		p_err_at(p, line, "Proxy '%s': unable to find required %s: "
+		    "'%s'.", fe->name, what, name);
+		return NULL;
+	}
+	if (be->mode != fe->mode)
+		p_err_at(p, line, "%s %s '%s' (%s:%d) tries to use incompatible "
+		    "%s backend '%s' (%s:%d) (see 'mode').",
+		    fe->mode == MODE_HTTP ? "http" : "tcp", fe->kind, fe->name,
+		    p->file, fe->line, be->mode == MODE_HTTP ? "http" : "tcp",
+		    be->name, p->file, be->line);
+	return be;
+}
+
+static void
+check_frontend(struct parser *p, struct proxy *fe)
+{
+	for (int i = 0; i < fe->nrules; i++) {
+		struct switch_rule *r = &fe->rules[i];
+		r->backend = resolve_backend(p, fe, r->backend_name, r->line,
+		    "use_backend");
+		if (fe->mode == MODE_TCP && r->cond != NULL &&
+		    acl_cond_needs_http(r->cond))
+			p_warn_at(p, r->line, "tcp %s '%s': this rule uses HTTP "
+			    "fetches, which never match in tcp mode.",
+			    fe->kind, fe->name);
+	}
+	if (fe->default_backend_name != NULL)
+		fe->default_backend = resolve_backend(p, fe,
+		    fe->default_backend_name, fe->default_backend_line,
+		    "default_backend");
+	if (fe->nbinds == 0)
+		p_warn_at(p, fe->line, "%s '%s' has no 'bind' directive. Please "
+		    "declare it as a backend if this was intended.", fe->kind,
+		    fe->name);
+}
+
+static void
+check_timeouts(struct parser *p, struct proxy *px)
+{
+	int missing = 0;
+
+	if ((px->cap & CAP_FE) && px->to.client == 0)
+		missing = 1;
+	if ((px->cap & CAP_BE) && px->nservers > 0 && (px->to.connect == 0 ||
+	    (px->to.server == 0 && !(px->mode == MODE_TCP && px->to.tunnel))))
+		missing = 1;
+	if (missing)
+		p_warn_at(p, px->line, "missing timeouts for %s '%s'. While not "
+		    "properly invalid, you will certainly encounter various "
+		    "problems with such a configuration. To fix this, please "
+		    "ensure that all following timeouts are set to a non-zero "
+		    "value: 'client', 'connect', 'server'.",
+		    strcmp(px->kind, "listen") == 0 ? "proxy" : px->kind,
+		    px->name);
+}
+
+static void
+check_config(struct parser *p)
+{
+	for (struct proxy *px = p->cfg->proxies; px; px = px->next) {
+		if (px->cap & CAP_FE)
+			check_frontend(p, px);
+		check_timeouts(p, px);
+		if (px->nservers > 1)
+			p_warn_at(p, px->servers[1].line, "backend '%s' has "
+			    "%d servers: load balancing is not implemented "
+			    "yet, servers are tried in order.", px->name,
+			    px->nservers);
+	}
+}
+
+static void
+config_init(struct config *cfg, const char *file)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->file = file;
+	cfg->maxconn = DEFAULT_MAXCONN;
+	cfg->bufsize = DEFAULT_BUFSIZE;
+	cfg->maxhdr = HTTP_DEFAULT_MAXHDR;
+}
+
+struct config *
+config_load(const char *file)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	struct parser p;
+	struct wordbuf *wb = xcalloc(1, sizeof(*wb));
+	char *line = NULL, *words[MAX_WORDS];
+	size_t cap = 0;
+	ssize_t len;
+	FILE *fp;
+
+	config_init(cfg, file);
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.file = file;
+	p.tail = &cfg->proxies;
+	proxy_init_defaults(&p.defaults);
+	fp = fopen(file, "r");
+	if (fp == NULL) {
+		log_plain("%s:0: cannot open configuration file: %s", file,
+		    strerror(errno));
+		return NULL;
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		int n;
+		p.line++;
+		line[strcspn(line, "\r\n")] = '\0';
+		n = split_words(&p, line, wb, words);
+		if (n > 0)
+			parse_line(&p, words, n);
+	}
+	if (ferror(fp))
+		p_err(&p, "read error: %s", strerror(errno));
+	fclose(fp);
+	free(line);
+	end_section(&p);
+	check_config(&p);
+	free(wb);
+	return p.errors ? NULL : cfg;
+}

@@ -1,0 +1,125 @@
+/*
+ * config.h - the configuration, parsed from HAProxy syntax into plain
+ * structs once, by the parent, before any fork.
+ */
+#ifndef WSPROXY_CONFIG_H
+#define WSPROXY_CONFIG_H
+
+#include <sys/types.h>
+
+#include "acl.h"
+#include "net.h"
+
+enum proxy_mode { MODE_TCP, MODE_HTTP };
+
+/* option http-keep-alive / http-server-close / httpclose: one setting. */
+enum http_conn_mode { CONN_MODE_KAL, CONN_MODE_SCL, CONN_MODE_CLO };
+
+#define CAP_FE 0x1
+#define CAP_BE 0x2
+
+/* Timeouts in milliseconds; 0 means unset (no timeout). */
+struct timeouts {
+	int connect, client, server, tunnel;
+	int http_request, http_keep_alive, queue;
+	int client_fin, server_fin, check, tarpit;
+};
+
+struct log_target {
+	struct net_addr addr;
+	int fd;                 /* 1 or 2 for "log stdout|stderr", else -1 */
+	int facility;
+	int max_level, min_level;
+	int len;
+};
+
+struct server {
+	char *name;
+	char *addr_text;
+	struct net_addr addr;
+	enum port_mode port_mode;
+	int port_offset;
+	char **params;          /* further words, kept for later issues */
+	int nparams;
+	int weight, maxconn, disabled, backup, check;
+	int line;
+};
+
+struct listener {
+	struct net_addr addr;
+	int fd;                 /* -1 until bound */
+	int accept_proxy;
+	int line;
+	struct proxy *fe;
+};
+
+struct switch_rule {
+	char *backend_name;
+	struct proxy *backend;
+	struct acl_cond *cond;  /* NULL: always */
+	int line;
+};
+
+#define OPT_REDISPATCH  0x01
+#define OPT_HTTPLOG     0x02
+#define OPT_DONTLOGNULL 0x04
+#define OPT_FORWARDFOR  0x08
+#define OPT_XFF_IFNONE  0x10
+
+struct proxy {
+	char *name;
+	int cap;                /* CAP_FE and/or CAP_BE */
+	const char *kind;       /* "frontend", "backend", "listen", "defaults" */
+	int line;
+	enum proxy_mode mode;
+	enum http_conn_mode conn_mode;
+	struct timeouts to;
+	unsigned timeouts_set;  /* bit per timeout, to warn on redefinition */
+	int maxconn;
+	int retries;
+	unsigned options;       /* OPT_* */
+	char *xff_header;       /* option forwardfor header NAME */
+	struct net_addr xff_except;
+	int xff_except_len;     /* -1: no except */
+	struct log_target *logs;
+	int nlogs;
+	char *default_backend_name;
+	int default_backend_line;
+	struct proxy *default_backend;
+	struct server *servers;
+	int nservers;
+	struct acl *acls;
+	struct switch_rule *rules;
+	int nrules;
+	int nbinds;
+	struct proxy *next;
+};
+
+struct config {
+	const char *file;
+	int maxconn;
+	char *chroot_dir;
+	uid_t uid;
+	gid_t gid;
+	int daemon;
+	int quiet;
+	char *pidfile;
+	int bufsize;            /* tune.bufsize */
+	int maxhdr;             /* tune.http.maxhdr */
+	struct log_target *logs;
+	int nlogs;
+	struct proxy *proxies;  /* frontends, backends and listens, in order */
+	struct listener *listeners;
+	int nlisteners;
+};
+
+/*
+ * Parses file. Errors and warnings are printed on stderr as
+ * "FILE:LINE: message"; returns NULL if there was any error.
+ */
+struct config *config_load(const char *file);
+
+struct proxy *config_find_frontend(const struct config *cfg,
+    const char *name);
+
+#endif

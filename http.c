@@ -1,0 +1,739 @@
+/*
+ * http.c - HTTP/1.x heads: a strict parser for requests and responses,
+ * header value walking as HAProxy does it, streaming body framing, head
+ * rewriting for forwarding, and the error responses.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+/* RFC 9110 tchar: the characters of a token (method, header name). */
+static int
+is_tchar(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+size_t
+http_head_end(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		/* An empty line: "\n\n" or "\n\r\n". */
+		if (i + 1 < len && buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/* Length of the line at p (excluding CRLF or LF); *next: the next line. */
+static size_t
+line_len(const char *p, const char *end, const char **next)
+{
+	const char *lf = memchr(p, '\n', (size_t)(end - p));
+	size_t n;
+
+	if (lf == NULL) {
+		*next = end;
+		return (size_t)(end - p);
+	}
+	*next = lf + 1;
+	n = (size_t)(lf - p);
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+/* "HTTP/1.0" or "HTTP/1.1" at p; returns 0 and the version or -1. */
+static int
+parse_version(const char *p, size_t n, int *major, int *minor)
+{
+	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.')
+		return -1;
+	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+		return -1;
+	*major = 1;
+	*minor = p[7] - '0';
+	return 0;
+}
+
+/* One "name: value" line. Rejects obs-fold, space before the colon and
+ * control characters. */
+static int
+parse_header_line(const char *p, size_t n, struct http_hdr *hdr)
+{
+	size_t i = 0, vstart, vend;
+
+	while (i < n && is_tchar((unsigned char)p[i]))
+		i++;
+	if (i == 0 || i >= n || p[i] != ':')
+		return -1;
+	hdr->name = p;
+	hdr->name_len = i;
+	i++;
+	for (size_t j = i; j < n; j++) {
+		unsigned char c = (unsigned char)p[j];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return -1;
+	}
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	vstart = i;
+	vend = n;
+	while (vend > vstart && (p[vend - 1] == ' ' || p[vend - 1] == '\t'))
+		vend--;
+	hdr->value = p + vstart;
+	hdr->value_len = vend - vstart;
+	return 0;
+}
+
+static int
+parse_headers(const char *p, const char *end, struct http_msg *msg,
+    struct http_hdr *hdrs, int maxhdrs)
+{
+	const char *next;
+
+	msg->hdrs = hdrs;
+	msg->nhdrs = 0;
+	for (;;) {
+		size_t n = line_len(p, end, &next);
+		if (n == 0)
+			return 0;  /* the empty line ends the head */
+		if (p[0] == ' ' || p[0] == '\t')
+			return -1; /* obs-fold: never forwarded ambiguously */
+		if (msg->nhdrs >= maxhdrs)
+			return -1;
+		if (parse_header_line(p, n, &hdrs[msg->nhdrs]) < 0)
+			return -1;
+		msg->nhdrs++;
+		p = next;
+		if (p >= end)
+			return -1;
+	}
+}
+
+static int
+name_is(const struct http_hdr *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return h->name_len == n && strncasecmp(h->name, name, n) == 0;
+}
+
+static int
+token_is(const char *elem, size_t len, const char *token)
+{
+	size_t n = strlen(token);
+
+	return len == n && strncasecmp(elem, token, n) == 0;
+}
+
+int
+http_value_next(const char *value, size_t len, size_t *pos,
+    const char **elem, size_t *elem_len)
+{
+	size_t i = *pos, start, end;
+	int quoted = 0;
+
+	if (i > len)
+		return 0;
+	start = i;
+	for (; i < len; i++) {
+		if (value[i] == '"')
+			quoted = !quoted;
+		else if (value[i] == '\\' && quoted && i + 1 < len)
+			i++;
+		else if (value[i] == ',' && !quoted)
+			break;
+	}
+	end = i;
+	*pos = i + 1;
+	while (start < end && (value[start] == ' ' || value[start] == '\t'))
+		start++;
+	while (end > start && (value[end - 1] == ' ' || value[end - 1] == '\t'))
+		end--;
+	*elem = value + start;
+	*elem_len = end - start;
+	return 1;
+}
+
+const struct http_hdr *
+http_hdr_find(const struct http_msg *msg, const char *name, size_t name_len,
+    int *idx)
+{
+	for (int i = *idx; i < msg->nhdrs; i++) {
+		const struct http_hdr *h = &msg->hdrs[i];
+		if (h->name_len == name_len &&
+		    strncasecmp(h->name, name, name_len) == 0) {
+			*idx = i + 1;
+			return h;
+		}
+	}
+	*idx = msg->nhdrs;
+	return NULL;
+}
+
+/* Every Content-Length element must be the same decimal number. */
+static int
+parse_content_length(const struct http_hdr *h, unsigned long long *length,
+    int *seen)
+{
+	size_t pos = 0, n;
+	const char *e;
+
+	while (http_value_next(h->value, h->value_len, &pos, &e, &n)) {
+		unsigned long long v = 0;
+		if (n == 0 || n > 18)
+			return -1;  /* empty, or too large for us */
+		for (size_t i = 0; i < n; i++) {
+			if (e[i] < '0' || e[i] > '9')
+				return -1;
+			v = v * 10 + (unsigned)(e[i] - '0');
+		}
+		if (*seen && v != *length)
+			return -1;
+		*length = v;
+		*seen = 1;
+	}
+	return 0;
+}
+
+/* Transfer-Encoding: is "chunked" the final coding, and only once? */
+static int
+parse_transfer_encoding(const struct http_msg *msg, int *chunked_last)
+{
+	int idx = 0, chunked_count = 0;
+	const struct http_hdr *h;
+
+	*chunked_last = 0;
+	while ((h = http_hdr_find(msg, "transfer-encoding", 17, &idx))) {
+		size_t pos = 0, n;
+		const char *e;
+		while (http_value_next(h->value, h->value_len, &pos, &e, &n)) {
+			if (n == 0)
+				continue;
+			*chunked_last = token_is(e, n, "chunked");
+			chunked_count += *chunked_last;
+		}
+	}
+	return chunked_count > 1 ? -1 : 0;
+}
+
+/* Connection tokens, Upgrade, Content-Length and Transfer-Encoding. */
+static int
+scan_framing_headers(struct http_msg *msg, int *has_cl, int *has_te)
+{
+	*has_cl = *has_te = 0;
+	msg->conn_tokens = 0;
+	msg->upgrade_websocket = 0;
+	msg->has_upgrade_hdr = 0;
+	for (int i = 0; i < msg->nhdrs; i++) {
+		const struct http_hdr *h = &msg->hdrs[i];
+		size_t pos = 0, n;
+		const char *e;
+
+		if (name_is(h, "content-length")) {
+			if (parse_content_length(h, &msg->content_length,
+			    has_cl) < 0)
+				return -1;
+		} else if (name_is(h, "transfer-encoding")) {
+			*has_te = 1;
+		} else if (name_is(h, "connection")) {
+			while (http_value_next(h->value, h->value_len, &pos,
+			    &e, &n)) {
+				if (token_is(e, n, "close"))
+					msg->conn_tokens |= CONN_CLOSE;
+				else if (token_is(e, n, "keep-alive"))
+					msg->conn_tokens |= CONN_KEEPALIVE;
+				else if (token_is(e, n, "upgrade"))
+					msg->conn_tokens |= CONN_UPGRADE;
+			}
+		} else if (name_is(h, "upgrade")) {
+			msg->has_upgrade_hdr = 1;
+			while (http_value_next(h->value, h->value_len, &pos,
+			    &e, &n))
+				if (token_is(e, n, "websocket"))
+					msg->upgrade_websocket = 1;
+		}
+	}
+	return 0;
+}
+
+int
+http_parse_request(const char *buf, size_t len, struct http_msg *msg,
+    struct http_hdr *hdrs, int maxhdrs)
+{
+	const char *end = buf + len, *next, *p = buf, *sp;
+	size_t n;
+	int has_cl, has_te, chunked_last;
+
+	memset(msg, 0, sizeof(*msg));
+	msg->head = buf;
+	msg->head_len = len;
+	n = line_len(p, end, &next);
+	/* method */
+	for (sp = p; sp < p + n && is_tchar((unsigned char)*sp); sp++)
+		;
+	if (sp == p || sp >= p + n || *sp != ' ')
+		return HTTP_INVALID;
+	msg->method = p;
+	msg->method_len = (size_t)(sp - p);
+	/* request-target: visible ASCII, no fragment */
+	msg->uri = ++sp;
+	while (sp < p + n && (unsigned char)*sp > 0x20 &&
+	    (unsigned char)*sp < 0x7f && *sp != '#')
+		sp++;
+	msg->uri_len = (size_t)(sp - msg->uri);
+	if (msg->uri_len == 0 || sp >= p + n || *sp != ' ')
+		return HTTP_INVALID;
+	sp++;
+	if (parse_version(sp, (size_t)(p + n - sp), &msg->vmajor,
+	    &msg->vminor) < 0)
+		return HTTP_INVALID;
+	if (parse_headers(next, end, msg, hdrs, maxhdrs) < 0)
+		return HTTP_INVALID;
+	if (scan_framing_headers(msg, &has_cl, &has_te) < 0)
+		return HTTP_INVALID;
+	if (has_te) {
+		/* Ambiguous framing is refused, never forwarded. */
+		if (has_cl || parse_transfer_encoding(msg, &chunked_last) < 0 ||
+		    !chunked_last)
+			return HTTP_INVALID;
+		msg->body = BODY_CHUNKED;
+	} else if (has_cl) {
+		msg->body = msg->content_length ? BODY_LENGTH : BODY_NONE;
+	} else {
+		msg->body = BODY_NONE;
+	}
+	return 0;
+}
+
+int
+http_parse_response(const char *buf, size_t len, struct http_msg *msg,
+    struct http_hdr *hdrs, int maxhdrs, int request_was_head)
+{
+	const char *end = buf + len, *next;
+	size_t n;
+	int has_cl, has_te, chunked_last;
+
+	memset(msg, 0, sizeof(*msg));
+	msg->head = buf;
+	msg->head_len = len;
+	n = line_len(buf, end, &next);
+	if (n < 12 || parse_version(buf, 8, &msg->vmajor, &msg->vminor) < 0 ||
+	    buf[8] != ' ')
+		return HTTP_INVALID;
+	for (int i = 9; i < 12; i++)
+		if (buf[i] < '0' || buf[i] > '9')
+			return HTTP_INVALID;
+	if (n > 12 && buf[12] != ' ')
+		return HTTP_INVALID;
+	for (size_t i = 12; i < n; i++)
+		if (((unsigned char)buf[i] < 0x20 && buf[i] != '\t') ||
+		    buf[i] == 0x7f)
+			return HTTP_INVALID;
+	msg->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 +
+	    (buf[11] - '0');
+	if (msg->status < 100)
+		return HTTP_INVALID;
+	if (parse_headers(next, end, msg, hdrs, maxhdrs) < 0)
+		return HTTP_INVALID;
+	if (scan_framing_headers(msg, &has_cl, &has_te) < 0)
+		return HTTP_INVALID;
+	if (has_te && (has_cl || parse_transfer_encoding(msg,
+	    &chunked_last) < 0))
+		return HTTP_INVALID;
+	if (request_was_head || msg->status < 200 || msg->status == 204 ||
+	    msg->status == 304)
+		msg->body = BODY_NONE;
+	else if (has_te)
+		msg->body = chunked_last ? BODY_CHUNKED : BODY_UNTIL_CLOSE;
+	else if (has_cl)
+		msg->body = msg->content_length ? BODY_LENGTH : BODY_NONE;
+	else
+		msg->body = BODY_UNTIL_CLOSE;
+	return 0;
+}
+
+void
+http_req_path(const struct http_msg *msg, const char **path,
+    size_t *path_len)
+{
+	const char *p = msg->uri, *end = msg->uri + msg->uri_len, *q;
+
+	if (p < end && *p != '/') {
+		/* absolute-form "scheme://authority/path": skip to the path */
+		const char *s = memchr(p, ':', (size_t)(end - p));
+		if (s != NULL && end - s > 2 && s[1] == '/' && s[2] == '/') {
+			const char *slash = memchr(s + 3, '/',
+			    (size_t)(end - s - 3));
+			p = slash ? slash : end;
+		}
+	}
+	q = memchr(p, '?', (size_t)(end - p));
+	*path = p;
+	*path_len = (size_t)((q ? q : end) - p);
+}
+
+int
+http_method_is(const struct http_msg *msg, const char *method)
+{
+	size_t n = strlen(method);
+
+	return msg->method_len == n && memcmp(msg->method, method, n) == 0;
+}
+
+/* ---- body framing ---- */
+
+enum chunk_state {
+	CH_SIZE_START, CH_SIZE, CH_SIZE_WS, CH_EXT, CH_SIZE_LF,
+	CH_DATA, CH_DATA_CR, CH_DATA_LF,
+	CH_TRAILER_START, CH_TRAILER_LINE, CH_END_LF
+};
+
+void
+http_framing_init(struct http_framing *fr, enum http_body kind,
+    unsigned long long length)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->kind = kind;
+	fr->remaining = length;
+	fr->state = CH_SIZE_START;
+	fr->done = kind == BODY_NONE ||
+	    (kind == BODY_LENGTH && length == 0);
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Ends a chunk-size line: a zero size starts the trailer section. */
+static void
+chunk_size_done(struct http_framing *fr)
+{
+	fr->state = fr->remaining ? CH_DATA : CH_TRAILER_START;
+}
+
+/* One byte of chunk framing (not chunk data). */
+static void
+chunk_step(struct http_framing *fr, char c)
+{
+	int h;
+
+	switch (fr->state) {
+	case CH_SIZE_START:
+	case CH_SIZE:
+		h = hex_value(c);
+		if (h >= 0) {
+			/* refuse sizes that could overflow: 2^60 is plenty */
+			if (fr->remaining >> 60) {
+				fr->error = 1;
+				return;
+			}
+			fr->remaining = fr->remaining * 16 + (unsigned)h;
+			fr->state = CH_SIZE;
+			return;
+		}
+		if (fr->state == CH_SIZE_START)
+			break;
+		/* FALLTHROUGH */
+	case CH_SIZE_WS:
+		if (c == ' ' || c == '\t')
+			fr->state = CH_SIZE_WS;
+		else if (c == ';')
+			fr->state = CH_EXT;
+		else if (c == '\r')
+			fr->state = CH_SIZE_LF;
+		else if (c == '\n')
+			chunk_size_done(fr);
+		else
+			break;
+		return;
+	case CH_EXT:
+		if (c == '\r')
+			fr->state = CH_SIZE_LF;
+		else if (c == '\n')
+			chunk_size_done(fr);
+		else if ((unsigned char)c < 0x20 && c != '\t')
+			break;
+		return;
+	case CH_SIZE_LF:
+		if (c != '\n')
+			break;
+		chunk_size_done(fr);
+		return;
+	case CH_DATA_CR:
+		if (c == '\r')
+			fr->state = CH_DATA_LF;
+		else if (c == '\n')
+			fr->state = CH_SIZE_START;
+		else
+			break;
+		return;
+	case CH_DATA_LF:
+		if (c != '\n')
+			break;
+		fr->state = CH_SIZE_START;
+		return;
+	case CH_TRAILER_START:
+		if (c == '\r')
+			fr->state = CH_END_LF;
+		else if (c == '\n')
+			fr->done = 1;
+		else
+			fr->state = CH_TRAILER_LINE;
+		return;
+	case CH_TRAILER_LINE:
+		if (c == '\n')
+			fr->state = CH_TRAILER_START;
+		return;
+	case CH_END_LF:
+		if (c != '\n')
+			break;
+		fr->done = 1;
+		return;
+	}
+	fr->error = 1;
+}
+
+static size_t
+chunked_feed(struct http_framing *fr, const char *data, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && !fr->done && !fr->error) {
+		if (fr->state == CH_DATA) {
+			size_t take = len - i;
+			if (take > fr->remaining)
+				take = (size_t)fr->remaining;
+			fr->remaining -= take;
+			i += take;
+			if (fr->remaining == 0)
+				fr->state = CH_DATA_CR;
+			continue;
+		}
+		chunk_step(fr, data[i]);
+		if (fr->error)
+			break;
+		i++;
+	}
+	return i;
+}
+
+size_t
+http_framing_feed(struct http_framing *fr, const char *data, size_t len)
+{
+	size_t take;
+
+	if (fr->done || fr->error)
+		return 0;
+	switch (fr->kind) {
+	case BODY_NONE:
+		fr->done = 1;
+		return 0;
+	case BODY_LENGTH:
+		take = len < fr->remaining ? len : (size_t)fr->remaining;
+		fr->remaining -= take;
+		fr->done = fr->remaining == 0;
+		return take;
+	case BODY_CHUNKED:
+		return chunked_feed(fr, data, len);
+	case BODY_UNTIL_CLOSE:
+		return len;
+	}
+	return 0;
+}
+
+int
+http_framing_eof(struct http_framing *fr)
+{
+	if (fr->kind == BODY_UNTIL_CLOSE)
+		fr->done = 1;
+	return fr->done;
+}
+
+/* ---- rewriting heads ---- */
+
+void
+http_out_add(struct http_out *out, const char *data, size_t len)
+{
+	if (out->overflow)
+		return;
+	if (out->len + len > out->cap) {
+		size_t cap = out->cap ? out->cap : 1024;
+		char *grown;
+		while (cap < out->len + len)
+			cap *= 2;
+		grown = realloc(out->data, cap);
+		if (grown == NULL) {
+			out->overflow = 1;
+			return;
+		}
+		out->data = grown;
+		out->cap = cap;
+	}
+	memcpy(out->data + out->len, data, len);
+	out->len += len;
+}
+
+void
+http_out_str(struct http_out *out, const char *s)
+{
+	http_out_add(out, s, strlen(s));
+}
+
+static void
+out_header(struct http_out *out, const struct http_hdr *h)
+{
+	http_out_add(out, h->name, h->name_len);
+	http_out_add(out, ": ", 2);
+	http_out_add(out, h->value, h->value_len);
+	http_out_add(out, "\r\n", 2);
+}
+
+/* The first line of the head, without its line ending. */
+static void
+out_first_line(struct http_out *out, const struct http_msg *msg)
+{
+	const char *next;
+	size_t n = line_len(msg->head, msg->head + msg->head_len, &next);
+
+	http_out_add(out, msg->head, n);
+	http_out_add(out, "\r\n", 2);
+}
+
+/* "Connection: <tokens other than keep-alive and close>" for upgrades. */
+static void
+out_upgrade_connection(struct http_out *out, const struct http_msg *req)
+{
+	int first = 1;
+
+	http_out_str(out, "Connection: ");
+	for (int i = 0; i < req->nhdrs; i++) {
+		const struct http_hdr *h = &req->hdrs[i];
+		size_t pos = 0, n;
+		const char *e;
+		if (!name_is(h, "connection"))
+			continue;
+		while (http_value_next(h->value, h->value_len, &pos, &e, &n)) {
+			if (n == 0 || token_is(e, n, "close") ||
+			    token_is(e, n, "keep-alive"))
+				continue;
+			if (!first)
+				http_out_add(out, ", ", 2);
+			http_out_add(out, e, n);
+			first = 0;
+		}
+	}
+	http_out_add(out, "\r\n", 2);
+}
+
+void
+http_build_request(const struct http_msg *req,
+    const struct http_fwd_opts *opts, struct http_out *out)
+{
+	out->len = 0;
+	out->overflow = 0;
+	out_first_line(out, req);
+	for (int i = 0; i < req->nhdrs; i++)
+		if (!name_is(&req->hdrs[i], "connection"))
+			out_header(out, &req->hdrs[i]);
+	if (opts->xff_name != NULL) {
+		http_out_str(out, opts->xff_name);
+		http_out_str(out, ": ");
+		http_out_str(out, opts->xff_value);
+		http_out_str(out, "\r\n");
+	}
+	if (opts->websocket_upgrade)
+		out_upgrade_connection(out, req);
+	else
+		http_out_str(out, "Connection: close\r\n");
+	http_out_add(out, "\r\n", 2);
+}
+
+void
+http_build_response(const struct http_msg *resp, int client_close,
+    int client_is_http10, struct http_out *out)
+{
+	out->len = 0;
+	out->overflow = 0;
+	out_first_line(out, resp);
+	for (int i = 0; i < resp->nhdrs; i++)
+		if (!name_is(&resp->hdrs[i], "connection"))
+			out_header(out, &resp->hdrs[i]);
+	if (client_close)
+		http_out_str(out, "Connection: close\r\n");
+	else if (client_is_http10)
+		http_out_str(out, "Connection: keep-alive\r\n");
+	http_out_add(out, "\r\n", 2);
+}
+
+/* ---- generated responses ---- */
+
+struct error_page {
+	int status;
+	const char *text;
+};
+
+#define ERR_HEAD(status_line, len) \
+	"HTTP/1.1 " status_line "\r\nContent-length: " #len "\r\n" \
+	"Cache-Control: no-cache\r\nConnection: close\r\n" \
+	"Content-Type: text/html\r\n\r\n"
+
+static const struct error_page error_pages[] = {
+	{ 400, ERR_HEAD("400 Bad request", 90)
+	    "<html><body><h1>400 Bad request</h1>\n"
+	    "Your browser sent an invalid request.\n</body></html>\n" },
+	{ 403, ERR_HEAD("403 Forbidden", 93)
+	    "<html><body><h1>403 Forbidden</h1>\n"
+	    "Request forbidden by administrative rules.\n</body></html>\n" },
+	{ 408, ERR_HEAD("408 Request Time-out", 110)
+	    "<html><body><h1>408 Request Time-out</h1>\n"
+	    "Your browser didn't send a complete request in time.\n"
+	    "</body></html>\n" },
+	{ 500, ERR_HEAD("500 Internal Server Error", 97)
+	    "<html><body><h1>500 Internal Server Error</h1>\n"
+	    "An internal server error occurred.\n</body></html>\n" },
+	{ 502, ERR_HEAD("502 Bad Gateway", 107)
+	    "<html><body><h1>502 Bad Gateway</h1>\n"
+	    "The server returned an invalid or incomplete response.\n"
+	    "</body></html>\n" },
+	{ 503, ERR_HEAD("503 Service Unavailable", 107)
+	    "<html><body><h1>503 Service Unavailable</h1>\n"
+	    "No server is available to handle this request.\n"
+	    "</body></html>\n" },
+	{ 504, ERR_HEAD("504 Gateway Time-out", 92)
+	    "<html><body><h1>504 Gateway Time-out</h1>\n"
+	    "The server didn't respond in time.\n</body></html>\n" },
+};
+
+size_t
+http_error_page(int status, const char **page)
+{
+	for (size_t i = 0; i < sizeof(error_pages) / sizeof(error_pages[0]);
+	    i++) {
+		if (error_pages[i].status == status) {
+			*page = error_pages[i].text;
+			return strlen(*page);
+		}
+	}
+	return http_error_page(500, page);
+}

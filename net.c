@@ -1,0 +1,409 @@
+/*
+ * net.c - parsing of the address forms HAProxy accepts, listening sockets
+ * and non-blocking connects.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net.h"
+
+/* Splits "host:port", "[v6]:port" or "v6:port" at the port separator. */
+static int
+split_host_port(const char *text, char *host, size_t hostlen,
+    const char **port)
+{
+	const char *colon;
+	size_t n;
+
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (end == NULL)
+			return -1;
+		n = (size_t)(end - text - 1);
+		if (n >= hostlen)
+			return -1;
+		memcpy(host, text + 1, n);
+		host[n] = '\0';
+		if (end[1] == '\0') {
+			*port = NULL;
+			return 0;
+		}
+		if (end[1] != ':')
+			return -1;
+		*port = end + 2;
+		return 0;
+	}
+	colon = strrchr(text, ':');
+	n = colon ? (size_t)(colon - text) : strlen(text);
+	if (n >= hostlen)
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	*port = colon ? colon + 1 : NULL;
+	return 0;
+}
+
+/* Resolves a host part: empty or "*" is IPv4 any, "::" IPv6 any. */
+static int
+resolve_host(const char *host, struct net_addr *addr)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&addr->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addr->ss;
+	struct addrinfo hints, *res;
+
+	memset(addr, 0, sizeof(*addr));
+	if (host[0] == '\0' || strcmp(host, "*") == 0) {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		addr->len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		addr->len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		addr->len = sizeof(*sin6);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return -1;
+	memcpy(&addr->ss, res->ai_addr, res->ai_addrlen);
+	addr->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Parses a decimal port 0..65535; returns -1 if not all digits. */
+static long
+parse_port(const char *s, const char **end)
+{
+	long v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	while (isdigit((unsigned char)*s)) {
+		v = v * 10 + (*s++ - '0');
+		if (v > 99999)
+			return 99999 + 1;
+	}
+	*end = s;
+	return v;
+}
+
+int
+net_parse_bind(const char *text, int (*add)(const struct net_addr *, void *),
+    void *arg, char *err, size_t errlen)
+{
+	char host[256];
+	const char *port, *end;
+	struct net_addr addr;
+	long lo, hi;
+
+	if (split_host_port(text, host, sizeof(host), &port) < 0 ||
+	    port == NULL || *port == '\0') {
+		snprintf(err, errlen, "missing port specification in '%s'", text);
+		return -1;
+	}
+	lo = parse_port(port, &end);
+	hi = lo;
+	if (lo >= 0 && *end == '-')
+		hi = parse_port(end + 1, &end);
+	if (lo < 0 || hi < 0 || *end != '\0') {
+		snprintf(err, errlen, "invalid port '%s'", port);
+		return -1;
+	}
+	if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
+		snprintf(err, errlen, "invalid port '%s'", port);
+		return -1;
+	}
+	if (lo > hi) {
+		snprintf(err, errlen, "invalid port range '%s'", port);
+		return -1;
+	}
+	if (resolve_host(host, &addr) < 0) {
+		snprintf(err, errlen, "cannot resolve address '%s'", host);
+		return -1;
+	}
+	for (long p = lo; p <= hi; p++) {
+		net_set_port(&addr.ss, (int)p);
+		if (add(&addr, arg) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+net_parse_server(const char *text, struct net_addr *addr,
+    enum port_mode *mode, int *port_offset, char *err, size_t errlen)
+{
+	char host[256];
+	const char *port, *end;
+	long p;
+	int sign = 0;
+
+	*mode = PORT_FIXED;
+	*port_offset = 0;
+	if (split_host_port(text, host, sizeof(host), &port) < 0 ||
+	    host[0] == '\0') {
+		snprintf(err, errlen, "invalid address '%s'", text);
+		return -1;
+	}
+	if (resolve_host(host, addr) < 0) {
+		snprintf(err, errlen, "could not resolve address '%s'", host);
+		return -1;
+	}
+	if (port == NULL || *port == '\0') {
+		*mode = PORT_CLIENT;
+		return 0;
+	}
+	if (*port == '+' || *port == '-')
+		sign = *port++ == '+' ? 1 : -1;
+	p = parse_port(port, &end);
+	if (p < 0 || *end != '\0' || p > 65535) {
+		snprintf(err, errlen, "invalid port '%s'", port);
+		return -1;
+	}
+	if (sign != 0) {
+		*mode = PORT_OFFSET;
+		*port_offset = sign * (int)p;
+	} else if (p == 0) {
+		*mode = PORT_CLIENT;
+	}
+	net_set_port(&addr->ss, (int)p);
+	return 0;
+}
+
+int
+net_parse_log_target(const char *text, struct net_addr *addr,
+    char *err, size_t errlen)
+{
+	char host[256];
+	const char *port = NULL, *end;
+	long p = 514;
+	struct in6_addr probe;
+
+	/* A bare IPv6 address is ambiguous: HAProxy wants "::1:" or "[::1]". */
+	if (text[0] != '[' && inet_pton(AF_INET6, text, &probe) == 1) {
+		snprintf(err, errlen, "invalid address: '%s' (write IPv6 as "
+		    "[addr]:port or addr:)", text);
+		return -1;
+	}
+	if (split_host_port(text, host, sizeof(host), &port) < 0) {
+		snprintf(err, errlen, "invalid address '%s'", text);
+		return -1;
+	}
+	if (port != NULL && *port != '\0') {
+		p = parse_port(port, &end);
+		if (p < 0 || *end != '\0' || p > 65535) {
+			snprintf(err, errlen, "invalid port '%s'", port);
+			return -1;
+		}
+		if (p == 0)
+			p = 514;
+	}
+	if (host[0] == '\0' || resolve_host(host, addr) < 0) {
+		snprintf(err, errlen, "invalid address '%s'", text);
+		return -1;
+	}
+	net_set_port(&addr->ss, (int)p);
+	return 0;
+}
+
+int
+net_parse_network(const char *text, struct net_addr *addr, int *prefix_len)
+{
+	char host[128];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&addr->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addr->ss;
+	int maxlen;
+
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	memset(addr, 0, sizeof(*addr));
+	/* inet_aton accepts HAProxy's short forms: "127.1", "10.12". */
+	if (strchr(host, ':') == NULL && inet_aton(host, &sin->sin_addr)) {
+		sin->sin_family = AF_INET;
+		addr->len = sizeof(*sin);
+		maxlen = 32;
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		addr->len = sizeof(*sin6);
+		maxlen = 128;
+	} else if (resolve_host(host, addr) == 0 &&
+	    addr->ss.ss_family == AF_INET) {
+		maxlen = 32;
+	} else {
+		return -1;
+	}
+	*prefix_len = maxlen;
+	if (slash == NULL)
+		return 0;
+	slash++;
+	if (maxlen == 32 && strchr(slash, '.') != NULL) {
+		struct in_addr mask;
+		uint32_t m;
+		int bits = 0;
+		if (inet_pton(AF_INET, slash, &mask) != 1)
+			return -1;
+		m = ntohl(mask.s_addr);
+		while (m & 0x80000000u) {
+			bits++;
+			m <<= 1;
+		}
+		if (m != 0)
+			return -1;  /* not a contiguous mask */
+		*prefix_len = bits;
+		return 0;
+	}
+	{
+		char *end;
+		long v = strtol(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || v < 0 || v > maxlen)
+			return -1;
+		*prefix_len = (int)v;
+	}
+	return 0;
+}
+
+int
+net_set_nonblock(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+void
+net_set_nodelay(int fd)
+{
+	int one = 1;
+
+	/* Fails harmlessly on pipes (inetd mode) and UNIX sockets. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int
+net_listen(const struct net_addr *addr, int backlog)
+{
+	int fd, one = 1;
+
+	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto err;
+	/* So that "*:80" and ":::80" can both be bound. */
+	if (addr->ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		goto err;
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
+		goto err;
+	if (listen(fd, backlog) < 0)
+		goto err;
+	if (net_set_nonblock(fd) < 0)
+		goto err;
+	return fd;
+err:
+	{
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+int
+net_connect_nonblock(const struct net_addr *addr, int *in_progress)
+{
+	int fd;
+
+	*in_progress = 0;
+	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0)
+		return fd;
+	if (errno == EINPROGRESS) {
+		*in_progress = 1;
+		return fd;
+	}
+	{
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+int
+net_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+void
+net_set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+void
+net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *src;
+
+	if (ss->ss_family == AF_INET)
+		src = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6)
+		src = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	else {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	if (inet_ntop(ss->ss_family, src, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "unknown");
+}
+
+void
+net_addr_str(const struct net_addr *addr, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	net_ntop(&addr->ss, host, sizeof(host));
+	if (addr->ss.ss_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%d", host, net_port(&addr->ss));
+	else
+		snprintf(buf, len, "%s:%d", host, net_port(&addr->ss));
+}

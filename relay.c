@@ -1,0 +1,331 @@
+/*
+ * relay.c - the poll() loop that moves bytes between client and server.
+ *
+ * Each direction is a flow with its own buffer. A flow forwards only the
+ * bytes its framing says belong to the current message ("ready"); bytes
+ * past the end stay in the buffer, where the next request starts. Each
+ * side has an idle timeout that runs only while that side is expected to
+ * do something, so that the client timer is suspended while the server
+ * prepares its response.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relay.h"
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+buf_alloc(struct buf *b, size_t cap)
+{
+	b->data = malloc(cap);
+	b->cap = cap;
+	b->start = b->len = 0;
+	return b->data ? 0 : -1;
+}
+
+void
+buf_consume(struct buf *b, size_t n)
+{
+	b->start += n;
+	b->len -= n;
+	if (b->len == 0)
+		b->start = 0;
+}
+
+/* Room to read into, moving pending bytes to the front if needed. */
+static size_t
+buf_room(struct buf *b)
+{
+	if (b->start + b->len == b->cap && b->start > 0) {
+		memmove(b->data, b->data + b->start, b->len);
+		b->start = 0;
+	}
+	return b->cap - b->start - b->len;
+}
+
+void
+side_shutdown(struct side *s)
+{
+	if (s->wr_shut || s->wfd < 0)
+		return;
+	s->wr_shut = 1;
+	if (shutdown(s->wfd, SHUT_WR) == 0 || errno != ENOTSOCK)
+		return;
+	/* A pipe (inetd mode): closing it is how the reader sees EOF. */
+	if (s->wfd != s->rfd) {
+		close(s->wfd);
+		s->wfd = -1;
+	}
+}
+
+void
+flow_start(struct flow *f, enum flow_mode mode, enum http_body body,
+    unsigned long long length)
+{
+	f->mode = mode;
+	f->ready = 0;
+	f->done = mode == FLOW_IDLE;
+	http_framing_init(&f->fr, body, length);
+}
+
+/* Marks buffered bytes ready for writing as far as the framing allows. */
+static void
+flow_frame(struct flow *f)
+{
+	if (f->mode == FLOW_TUNNEL) {
+		f->ready = f->buf->len;
+	} else if (f->mode == FLOW_BODY && f->ready < f->buf->len) {
+		f->ready += http_framing_feed(&f->fr,
+		    f->buf->data + f->buf->start + f->ready,
+		    f->buf->len - f->ready);
+	}
+}
+
+static int
+flow_wants_write(const struct flow *f)
+{
+	return !f->done && (f->pre_len > 0 || f->ready > 0) && f->to->wfd >= 0;
+}
+
+static int
+flow_wants_read(struct flow *f)
+{
+	if (f->done || f->from->eof || f->mode == FLOW_IDLE)
+		return 0;
+	if (f->mode == FLOW_BODY && (f->fr.done || f->fr.error))
+		return 0;
+	return buf_room(f->buf) > 0;
+}
+
+/* A flow is done when its message (or the tunnel direction) is through. */
+static void
+flow_check_done(struct flow *f)
+{
+	if (f->done || f->pre_len > 0 || f->ready > 0)
+		return;
+	if (f->mode == FLOW_BODY && f->fr.done) {
+		f->done = 1;
+	} else if (f->mode == FLOW_TUNNEL && f->from->eof) {
+		side_shutdown(f->to);
+		f->done = 1;
+	}
+}
+
+static enum relay_status
+flow_read(struct flow *f, int64_t now)
+{
+	struct buf *b = f->buf;
+	size_t room = buf_room(b);
+	ssize_t n = read(f->from->rfd, b->data + b->start + b->len, room);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return RELAY_DONE;
+	if (n <= 0) {
+		/* EOF, or a reset: the direction is over either way. */
+		f->from->eof = 1;
+		if (f->mode == FLOW_HEAD)
+			return RELAY_EOF;
+		if (f->mode == FLOW_BODY && !http_framing_eof(&f->fr))
+			return RELAY_EOF;
+		return RELAY_DONE;
+	}
+	f->from->last_ms = now;
+	f->from->bytes_in += (unsigned long long)n;
+	b->len += (size_t)n;
+	if (f->mode == FLOW_HEAD) {
+		if (http_head_end(b->data + b->start, b->len) > 0)
+			return RELAY_HEAD;
+		if (buf_room(b) == 0)
+			return RELAY_HEAD_TOO_BIG;
+		return RELAY_DONE;
+	}
+	flow_frame(f);
+	return f->fr.error ? RELAY_BAD_BODY : RELAY_DONE;
+}
+
+static enum relay_status
+flow_write(struct flow *f, int64_t now)
+{
+	struct iovec iov[2];
+	int iovcnt = 0;
+	ssize_t n;
+	size_t pre_sent;
+
+	if (f->pre_len > 0) {
+		iov[iovcnt].iov_base = (void *)f->pre;
+		iov[iovcnt++].iov_len = f->pre_len;
+	}
+	if (f->ready > 0) {
+		iov[iovcnt].iov_base = f->buf->data + f->buf->start;
+		iov[iovcnt++].iov_len = f->ready;
+	}
+	n = writev(f->to->wfd, iov, iovcnt);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? RELAY_DONE :
+		    RELAY_WRITE_ERROR;
+	f->to->last_ms = now;
+	f->to->bytes_out += (unsigned long long)n;
+	pre_sent = (size_t)n < f->pre_len ? (size_t)n : f->pre_len;
+	f->pre += pre_sent;
+	f->pre_len -= pre_sent;
+	n -= (ssize_t)pre_sent;
+	buf_consume(f->buf, (size_t)n);
+	f->ready -= (size_t)n;
+	return RELAY_DONE;
+}
+
+/* Is anybody waiting for this side to read or write? */
+static int
+side_awaited(struct flow **flows, int nflows, const struct side *s)
+{
+	for (int i = 0; i < nflows; i++) {
+		struct flow *f = flows[i];
+		if ((f->from == s && flow_wants_read(f)) ||
+		    (f->to == s && flow_wants_write(f)))
+			return 1;
+	}
+	return 0;
+}
+
+/* The side whose idle timer expires first among those awaited. */
+static struct side *
+next_deadline(struct flow **flows, int nflows, int64_t *deadline)
+{
+	struct side *first = NULL;
+
+	for (int i = 0; i < nflows; i++) {
+		struct side *sides[2] = { flows[i]->from, flows[i]->to };
+		for (int j = 0; j < 2; j++) {
+			struct side *s = sides[j];
+			int64_t d;
+			if (s->timeout_ms <= 0 ||
+			    !side_awaited(flows, nflows, s))
+				continue;
+			d = s->last_ms + s->timeout_ms;
+			if (first == NULL || d < *deadline) {
+				first = s;
+				*deadline = d;
+			}
+		}
+	}
+	return first;
+}
+
+static int
+all_done(struct flow **flows, int nflows, int wait_for)
+{
+	if (wait_for >= 0)
+		return flows[wait_for]->done;
+	for (int i = 0; i < nflows; i++)
+		if (!flows[i]->done)
+			return 0;
+	return 1;
+}
+
+enum relay_status
+relay_run(struct flow **flows, int nflows, int wait_for,
+    struct side **culprit)
+{
+	struct pollfd pfd[8];
+	int owner[8], is_write[8];
+
+	for (;;) {
+		int npfd = 0, timeout = -1;
+		int64_t deadline = 0, now;
+		struct side *late;
+
+		for (int i = 0; i < nflows; i++) {
+			flow_frame(flows[i]);
+			flow_check_done(flows[i]);
+		}
+		if (all_done(flows, nflows, wait_for))
+			return RELAY_DONE;
+		for (int i = 0; i < nflows; i++) {
+			struct flow *f = flows[i];
+			if (flow_wants_write(f)) {
+				pfd[npfd] = (struct pollfd){ f->to->wfd,
+				    POLLOUT, 0 };
+				owner[npfd] = i;
+				is_write[npfd++] = 1;
+			}
+			if (flow_wants_read(f)) {
+				pfd[npfd] = (struct pollfd){ f->from->rfd,
+				    POLLIN, 0 };
+				owner[npfd] = i;
+				is_write[npfd++] = 0;
+			}
+		}
+		if (npfd == 0) {
+			/* Nothing can move: a flow waits on a closed side. */
+			*culprit = flows[wait_for >= 0 ? wait_for : 0]->from;
+			return RELAY_EOF;
+		}
+		late = next_deadline(flows, nflows, &deadline);
+		if (late != NULL) {
+			int64_t left = deadline - now_ms();
+			timeout = left < 0 ? 0 : (int)left;
+		}
+		if (poll(pfd, (nfds_t)npfd, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			*culprit = flows[0]->from;
+			return RELAY_WRITE_ERROR;
+		}
+		now = now_ms();
+		for (int i = 0; i < npfd; i++) {
+			struct flow *f = flows[owner[i]];
+			enum relay_status st;
+			if (pfd[i].revents == 0)
+				continue;
+			st = is_write[i] ? flow_write(f, now) : flow_read(f, now);
+			if (st != RELAY_DONE) {
+				*culprit = is_write[i] ? f->to : f->from;
+				return st;
+			}
+		}
+		late = next_deadline(flows, nflows, &deadline);
+		if (late != NULL && now >= deadline) {
+			*culprit = late;
+			return RELAY_TIMEOUT;
+		}
+	}
+}
+
+int
+relay_write_all(int fd, const char *data, size_t len, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		struct pollfd pfd = { fd, POLLOUT, 0 };
+		int left = timeout_ms > 0 ? (int)(deadline - now_ms()) : -1;
+		if (timeout_ms > 0 && left <= 0)
+			return -1;
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * relay.h - moving bytes between the client and the server with one
+ * poll() loop: HTTP bodies framed so that a message never eats the next
+ * one, response heads collected for parsing, and the tunnel after an
+ * upgrade, with half-close passed on and per-side idle timeouts.
+ */
+#ifndef WSPROXY_RELAY_H
+#define WSPROXY_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+/* Bytes [start, start + len) of data are pending. */
+struct buf {
+	char *data;
+	size_t cap, start, len;
+};
+
+int  buf_alloc(struct buf *b, size_t cap);
+void buf_consume(struct buf *b, size_t n);
+
+/* One end of the connection: the client (fds 0/1 in inetd mode) or the
+ * server. Activity on either fd restarts its idle timer. */
+struct side {
+	int rfd, wfd;
+	int timeout_ms;          /* idle timeout; 0 = none */
+	int64_t last_ms;         /* last successful read or write */
+	int eof;                 /* read side finished (EOF or error) */
+	int wr_shut;             /* we sent our FIN */
+	unsigned long long bytes_in, bytes_out;
+};
+
+enum flow_mode {
+	FLOW_IDLE,               /* nothing to move: counts as done */
+	FLOW_HEAD,               /* collect a head for the caller to parse */
+	FLOW_BODY,               /* forward one framed body */
+	FLOW_TUNNEL              /* forward everything, then pass the FIN */
+};
+
+/* One direction: bytes read from 'from' into buf, written to 'to'. */
+struct flow {
+	struct side *from, *to;
+	struct buf *buf;
+	enum flow_mode mode;
+	struct http_framing fr;  /* FLOW_BODY */
+	size_t ready;            /* bytes at the front of buf to write */
+	const char *pre;         /* written before buf's bytes (a new head) */
+	size_t pre_len;
+	int done;
+};
+
+enum relay_status {
+	RELAY_DONE,              /* the flow(s) waited for are done */
+	RELAY_HEAD,              /* a complete head is in the HEAD flow's buf */
+	RELAY_HEAD_TOO_BIG,
+	RELAY_TIMEOUT,           /* culprit: the side that was idle too long */
+	RELAY_EOF,               /* culprit closed before its message ended */
+	RELAY_BAD_BODY,          /* culprit sent invalid chunked framing */
+	RELAY_WRITE_ERROR        /* culprit cannot be written to */
+};
+
+void flow_start(struct flow *f, enum flow_mode mode, enum http_body body,
+    unsigned long long length);
+
+/*
+ * Runs the flows until flows[wait_for] is done (wait_for < 0: all of
+ * them), a head is complete, or something fails.
+ */
+enum relay_status relay_run(struct flow **flows, int nflows, int wait_for,
+    struct side **culprit);
+
+/* Writes all of data to fd (non-blocking) within timeout_ms (0: none). */
+int relay_write_all(int fd, const char *data, size_t len, int timeout_ms);
+
+/* Half-closes the side's write direction (closes it if it is a pipe). */
+void side_shutdown(struct side *s);
+
+int64_t now_ms(void);
+
+#endif

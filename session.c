@@ -1,0 +1,647 @@
+/*
+ * session.c - one client connection, served by a child process.
+ *
+ * Every request on the connection is parsed, routed afresh through the
+ * frontend's use_backend rules (as "option http-server-close" does), sent
+ * to a new server connection with "Connection: close", and its response
+ * relayed back. A 101 answer to an upgrade turns the connection into a
+ * byte tunnel with the chosen backend's timeouts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+#include "net.h"
+#include "relay.h"
+#include "session.h"
+
+/* Room kept in the buffer for what we add to a head (HAProxy: maxrewrite). */
+#define HEAD_REWRITE_RESERVE 1024
+/* Longest wait for a client to close after our last byte. */
+#define LINGER_MS 1000
+/* Write timeout for our own error pages when no client timeout is set. */
+#define ERROR_WRITE_MS 5000
+
+struct session {
+	const struct config *cfg;
+	const struct proxy *fe;
+	struct sockaddr_storage src, dst;
+	struct side client, server;
+	struct buf cbuf, sbuf;
+	struct http_hdr *req_hdrs, *resp_hdrs;
+	struct http_out req_head, resp_head;
+	int64_t accept_ms;
+	int nreq;
+};
+
+/* Facts about the current request that outlive its parsed head. */
+struct request_info {
+	int is_head;
+	int is_http10;
+	int wants_close;
+	int upgrade;            /* Connection lists "upgrade" */
+	int websocket;          /* ... and Upgrade lists "websocket" */
+};
+
+enum { KEEP_CLIENT = 1, CLOSE_CLIENT = 0 };
+
+static void
+send_error(struct session *s, int status)
+{
+	const char *page;
+	size_t len = http_error_page(status, &page);
+	int timeout = s->fe->to.client ? s->fe->to.client : ERROR_WRITE_MS;
+
+	if (s->client.wfd >= 0)
+		(void)relay_write_all(s->client.wfd, page, len, timeout);
+}
+
+/*
+ * Closes our side first and reads what the client still sends, so that
+ * the kernel does not answer unread data with a reset that could destroy
+ * the response before the client has read it.
+ */
+static void
+close_client(struct session *s)
+{
+	int64_t deadline = now_ms() + LINGER_MS;
+	char scratch[4096];
+
+	side_shutdown(&s->client);
+	while (!s->client.eof) {
+		struct pollfd pfd = { s->client.rfd, POLLIN, 0 };
+		int left = (int)(deadline - now_ms());
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		if (read(s->client.rfd, scratch, sizeof(scratch)) <= 0 &&
+		    errno != EAGAIN && errno != EINTR)
+			break;
+	}
+}
+
+/* ---- reading a request head ---- */
+
+enum read_result { READ_OK, READ_CLOSE };
+
+static int
+max_head_len(const struct session *s)
+{
+	return s->cfg->bufsize - HEAD_REWRITE_RESERVE;
+}
+
+/*
+ * The deadline for the head. timeout http-request counts from the
+ * connection's start for the first request and from the first byte of
+ * a later one; an idle keep-alive connection waits http-keep-alive (or
+ * http-request, or client); without http-request, timeout client is an
+ * inactivity timer.
+ */
+static int64_t
+head_deadline(const struct session *s, int64_t first_byte_ms,
+    int64_t last_read_ms)
+{
+	const struct timeouts *to = &s->fe->to;
+
+	if (s->nreq > 0 && first_byte_ms == 0) {
+		int ka = to->http_keep_alive ? to->http_keep_alive :
+		    to->http_request ? to->http_request : to->client;
+		return ka ? last_read_ms + ka : 0;
+	}
+	if (to->http_request)
+		return (s->nreq == 0 ? s->accept_ms : first_byte_ms) +
+		    to->http_request;
+	return to->client ? last_read_ms + to->client : 0;
+}
+
+static enum read_result
+read_request_head(struct session *s, size_t *head_len)
+{
+	int64_t started = now_ms();
+	int64_t first_byte = s->cbuf.len > 0 ? started : 0;
+	int64_t last_read = s->nreq == 0 ? s->accept_ms : started;
+
+	for (;;) {
+		struct pollfd pfd = { s->client.rfd, POLLIN, 0 };
+		int64_t deadline = head_deadline(s, first_byte, last_read);
+		int timeout = -1;
+		ssize_t n;
+
+		*head_len = http_head_end(s->cbuf.data + s->cbuf.start,
+		    s->cbuf.len);
+		if (*head_len > 0 && *head_len <= (size_t)max_head_len(s))
+			return READ_OK;
+		if (*head_len > 0 || s->cbuf.len >= (size_t)max_head_len(s)) {
+			send_error(s, 400);
+			return READ_CLOSE;
+		}
+		if (deadline > 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0) {
+				/* An idle keep-alive connection just closes. */
+				if (s->nreq == 0 || s->cbuf.len > 0)
+					send_error(s, 408);
+				return READ_CLOSE;
+			}
+			timeout = (int)left;
+		}
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			return READ_CLOSE;
+		if (pfd.revents == 0)
+			continue;
+		if (s->cbuf.start + s->cbuf.len == s->cbuf.cap) {
+			memmove(s->cbuf.data, s->cbuf.data + s->cbuf.start,
+			    s->cbuf.len);
+			s->cbuf.start = 0;
+		}
+		n = read(s->client.rfd, s->cbuf.data + s->cbuf.start +
+		    s->cbuf.len, s->cbuf.cap - s->cbuf.start - s->cbuf.len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			s->client.eof = 1;
+			/* HAProxy answers 400 to a client that gave up
+			 * mid-request, or sent nothing at all. */
+			if (s->nreq == 0 || s->cbuf.len > 0)
+				send_error(s, 400);
+			return READ_CLOSE;
+		}
+		s->cbuf.len += (size_t)n;
+		s->client.bytes_in += (unsigned long long)n;
+		last_read = now_ms();
+		if (first_byte == 0)
+			first_byte = last_read;
+	}
+}
+
+/* ---- routing and connecting ---- */
+
+static const struct proxy *
+route(const struct session *s, const struct http_msg *req)
+{
+	struct acl_input in = { req, &s->src, net_port(&s->dst) };
+	const struct proxy *fe = s->fe;
+
+	for (int i = 0; i < fe->nrules; i++) {
+		const struct switch_rule *r = &fe->rules[i];
+		if (r->cond == NULL || acl_cond_eval(r->cond, &in))
+			return r->backend;
+	}
+	if (fe->default_backend != NULL)
+		return fe->default_backend;
+	if (fe->cap & CAP_BE)
+		return fe;      /* a listen section uses its own servers */
+	return NULL;
+}
+
+/* The n-th usable server: active ones first, backups after them. */
+static const struct server *
+pick_server(const struct proxy *be, int n)
+{
+	int usable = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < be->nservers; i++) {
+			const struct server *srv = &be->servers[i];
+			if (srv->disabled || srv->backup != pass)
+				continue;
+			if (usable++ == n)
+				return srv;
+		}
+	}
+	return usable ? pick_server(be, n % usable) : NULL;
+}
+
+static void
+server_addr(const struct session *s, const struct server *srv,
+    struct net_addr *addr)
+{
+	int client_port = net_port(&s->dst);
+
+	*addr = srv->addr;
+	if (srv->port_mode == PORT_CLIENT)
+		net_set_port(&addr->ss, client_port);
+	else if (srv->port_mode == PORT_OFFSET)
+		net_set_port(&addr->ss, client_port + srv->port_offset);
+}
+
+/* One connect attempt; 0 = connected, -1 = refused/error, -2 = timeout. */
+static int
+connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
+{
+	int in_progress, err = 0;
+	socklen_t errlen = sizeof(err);
+	struct pollfd pfd;
+	int fd = net_connect_nonblock(addr, &in_progress);
+
+	if (fd < 0)
+		return -1;
+	if (in_progress) {
+		pfd = (struct pollfd){ fd, POLLOUT, 0 };
+		int rc;
+		do
+			rc = poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
+		while (rc < 0 && errno == EINTR);
+		if (rc == 0) {
+			close(fd);
+			return -2;
+		}
+		if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+		    &errlen) < 0 || err != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	net_set_nodelay(fd);
+	*fd_out = fd;
+	return 0;
+}
+
+/*
+ * Connects to the backend: retries + 1 attempts; after a refusal wait
+ * min(timeout connect, 1s) as HAProxy does; with "option redispatch" the
+ * last retry goes to another server.
+ */
+static int
+connect_backend(const struct session *s, const struct proxy *be)
+{
+	int which = 0, fd = -1;
+
+	for (int attempt = 0; attempt <= be->retries; attempt++) {
+		const struct server *srv;
+		struct net_addr addr;
+		int rc;
+
+		if (attempt > 0 && attempt == be->retries &&
+		    (be->options & OPT_REDISPATCH))
+			which++;
+		srv = pick_server(be, which);
+		if (srv == NULL)
+			return -1;
+		server_addr(s, srv, &addr);
+		rc = connect_once(&addr, be->to.connect, &fd);
+		if (rc == 0)
+			return fd;
+		if (rc == -1 && attempt < be->retries) {
+			int pause = be->to.connect && be->to.connect < 1000 ?
+			    be->to.connect : 1000;
+			poll(NULL, 0, pause);
+		}
+	}
+	return -1;
+}
+
+/* ---- forwarding ---- */
+
+static int
+websocket_key_ok(const struct http_msg *req)
+{
+	int idx = 0;
+	const struct http_hdr *h = http_hdr_find(req, "sec-websocket-key", 17,
+	    &idx);
+
+	return h != NULL && h->value_len == 24;
+}
+
+static int
+xff_applies(const struct proxy *px, const struct sockaddr_storage *src)
+{
+	struct acl_input in = { NULL, src, 0 };
+	struct acl_pattern pat;
+	struct acl_expr expr;
+
+	if (!(px->options & OPT_FORWARDFOR))
+		return 0;
+	if (px->xff_except_len < 0)
+		return 1;
+	/* "except NET": reuse the ACL's address matching. */
+	memset(&expr, 0, sizeof(expr));
+	memset(&pat, 0, sizeof(pat));
+	pat.net = px->xff_except;
+	pat.prefix_len = px->xff_except_len;
+	expr.fetch = FETCH_SRC;
+	expr.match = MATCH_IP;
+	expr.pats = &pat;
+	expr.npats = 1;
+	struct acl acl = { NULL, &expr, 1, NULL };
+	struct acl_term term = { &acl, 0 };
+	struct acl_group group = { &term, 1 };
+	struct acl_cond cond = { 0, &group, 1 };
+	return !acl_cond_eval(&cond, &in);
+}
+
+/* option forwardfor on the frontend or the backend (HAProxy §2.6). */
+static void
+forwardfor(const struct session *s, const struct proxy *be,
+    const struct http_msg *req, struct http_fwd_opts *opts, char *ip,
+    size_t iplen)
+{
+	const struct proxy *fe = s->fe;
+	int fe_on = fe->options & OPT_FORWARDFOR;
+	int be_on = be != fe && (be->options & OPT_FORWARDFOR);
+	int if_none = 1, idx = 0;
+	const char *name;
+
+	if (!fe_on && !be_on)
+		return;
+	if ((fe_on && !xff_applies(fe, &s->src)) ||
+	    (be_on && !xff_applies(be, &s->src)) ||
+	    s->src.ss_family == AF_UNSPEC)
+		return;
+	name = be_on && be->xff_header ? be->xff_header :
+	    fe_on && fe->xff_header ? fe->xff_header : "X-Forwarded-For";
+	if (fe_on)
+		if_none &= (fe->options & OPT_XFF_IFNONE) != 0;
+	if (be_on)
+		if_none &= (be->options & OPT_XFF_IFNONE) != 0;
+	if (if_none && http_hdr_find(req, name, strlen(name), &idx) != NULL)
+		return;
+	net_ntop(&s->src, ip, iplen);
+	opts->xff_name = name;
+	opts->xff_value = ip;
+}
+
+/* 101 is valid only for an upgrade request, with upgrade in Connection,
+ * and a websocket 101 must carry Sec-WebSocket-Accept (HAProxy 2.x). */
+static int
+upgrade_response_ok(const struct request_info *ri,
+    const struct http_msg *resp)
+{
+	int idx = 0;
+
+	if (!ri->upgrade || !(resp->conn_tokens & CONN_UPGRADE))
+		return 0;
+	if (resp->upgrade_websocket &&
+	    http_hdr_find(resp, "sec-websocket-accept", 20, &idx) == NULL)
+		return 0;
+	return 1;
+}
+
+static void
+copy_head_out(struct http_out *out, const char *head, size_t len)
+{
+	out->len = 0;
+	out->overflow = 0;
+	http_out_add(out, head, len);
+}
+
+/* After a 101: both directions become an opaque tunnel. */
+static void
+run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
+    struct flow *down)
+{
+	struct flow *flows[2] = { up, down };
+	struct side *culprit;
+	int64_t now = now_ms();
+
+	s->client.timeout_ms = be->to.tunnel ? be->to.tunnel :
+	    s->fe->to.client;
+	s->server.timeout_ms = be->to.tunnel ? be->to.tunnel : be->to.server;
+	s->client.last_ms = s->server.last_ms = now;
+	flow_start(up, FLOW_TUNNEL, BODY_NONE, 0);
+	flow_start(down, FLOW_TUNNEL, BODY_NONE, 0);
+	(void)relay_run(flows, 2, -1, &culprit);
+}
+
+/* What to do once the response head is known. */
+static int
+handle_response(struct session *s, const struct proxy *be,
+    const struct request_info *ri, struct flow *up, struct flow *down,
+    int *final)
+{
+	struct http_msg resp;
+	size_t head_len = http_head_end(s->sbuf.data + s->sbuf.start,
+	    s->sbuf.len);
+	const char *head = s->sbuf.data + s->sbuf.start;
+	int client_close;
+
+	*final = 0;
+	if (http_parse_response(head, head_len, &resp, s->resp_hdrs,
+	    s->cfg->maxhdr, ri->is_head) < 0)
+		return 502;
+	if (resp.status == 101) {
+		if (!upgrade_response_ok(ri, &resp))
+			return 502;
+		copy_head_out(&s->resp_head, head, head_len);
+		buf_consume(&s->sbuf, head_len);
+		down->pre = s->resp_head.data;
+		down->pre_len = s->resp_head.len;
+		run_tunnel(s, be, up, down);
+		*final = 1;
+		return -1;
+	}
+	if (resp.status < 200) {
+		/* Interim (100 Continue...): pass it on now, wait for more. */
+		int timeout = s->fe->to.client ? s->fe->to.client :
+		    ERROR_WRITE_MS;
+		if (relay_write_all(s->client.wfd, head, head_len,
+		    timeout) < 0)
+			return 0;
+		buf_consume(&s->sbuf, head_len);
+		return 0;
+	}
+	client_close = s->fe->conn_mode == CONN_MODE_CLO || ri->wants_close ||
+	    resp.body == BODY_UNTIL_CLOSE;
+	http_build_response(&resp, client_close, ri->is_http10, &s->resp_head);
+	if (s->resp_head.overflow)
+		return 502;
+	buf_consume(&s->sbuf, head_len);
+	down->pre = s->resp_head.data;
+	down->pre_len = s->resp_head.len;
+	flow_start(down, FLOW_BODY, resp.body, resp.content_length);
+	*final = 1;
+	return client_close ? CLOSE_CLIENT : KEEP_CLIENT;
+}
+
+/* The error page for a failed exchange, or 0 when none can be sent. */
+static int
+exchange_error(const struct session *s, enum relay_status st,
+    const struct side *culprit)
+{
+	if (culprit == &s->client) {
+		if (st == RELAY_BAD_BODY)
+			return 400;
+		if (st == RELAY_TIMEOUT)
+			return 408;
+		return 0;       /* the client is gone */
+	}
+	return st == RELAY_TIMEOUT ? 504 : 502;
+}
+
+/*
+ * Runs the exchange with the server: the request body goes up while the
+ * response head is awaited, then the response body comes down. Returns
+ * KEEP_CLIENT or CLOSE_CLIENT.
+ */
+static int
+exchange(struct session *s, const struct proxy *be,
+    const struct request_info *ri, struct flow *up, struct flow *down)
+{
+	struct flow *flows[2] = { up, down };
+	struct side *culprit = NULL;
+	int keep = CLOSE_CLIENT, final = 0;
+	enum relay_status st;
+
+	for (;;) {
+		st = RELAY_HEAD;
+		if (down->mode != FLOW_HEAD || http_head_end(s->sbuf.data +
+		    s->sbuf.start, s->sbuf.len) == 0)
+			st = relay_run(flows, 2, 1, &culprit);
+		if (st == RELAY_DONE)
+			return up->done ? keep : CLOSE_CLIENT;
+		if (st != RELAY_HEAD)
+			break;
+		if (final)
+			return CLOSE_CLIENT;    /* a second head: impossible */
+		int rc = handle_response(s, be, ri, up, down, &final);
+		if (final && rc < 0)
+			return CLOSE_CLIENT;    /* the tunnel has ended */
+		if (rc >= 400) {
+			send_error(s, rc);
+			return CLOSE_CLIENT;
+		}
+		if (final)
+			keep = rc;
+	}
+	/* Once the response has started, closing is all that is left. */
+	if (!final) {
+		int status = exchange_error(s, st, culprit);
+		if (status != 0)
+			send_error(s, status);
+	}
+	return CLOSE_CLIENT;
+}
+
+static void
+request_info_init(struct request_info *ri, const struct http_msg *req)
+{
+	ri->is_head = http_method_is(req, "HEAD");
+	ri->is_http10 = req->vminor == 0;
+	ri->wants_close = (req->conn_tokens & CONN_CLOSE) ||
+	    (ri->is_http10 && !(req->conn_tokens & CONN_KEEPALIVE));
+	ri->upgrade = (req->conn_tokens & CONN_UPGRADE) != 0;
+	ri->websocket = ri->upgrade && req->upgrade_websocket;
+}
+
+/* Serves one parsed-to-be request; returns KEEP_CLIENT or CLOSE_CLIENT. */
+static int
+serve_request(struct session *s, size_t head_len)
+{
+	struct http_msg req;
+	struct request_info ri;
+	struct http_fwd_opts opts = { 0, NULL, NULL };
+	const struct proxy *be;
+	struct flow up, down;
+	char ip[64];
+	int keep;
+
+	if (http_parse_request(s->cbuf.data + s->cbuf.start, head_len, &req,
+	    s->req_hdrs, s->cfg->maxhdr) < 0) {
+		send_error(s, 400);
+		return CLOSE_CLIENT;
+	}
+	request_info_init(&ri, &req);
+	if (ri.websocket && !websocket_key_ok(&req)) {
+		send_error(s, 400);
+		return CLOSE_CLIENT;
+	}
+	be = route(s, &req);
+	if (be == NULL || (s->server.rfd = connect_backend(s, be)) < 0) {
+		send_error(s, 503);
+		return CLOSE_CLIENT;
+	}
+	s->server.wfd = s->server.rfd;
+	opts.websocket_upgrade = ri.upgrade;
+	forwardfor(s, be, &req, &opts, ip, sizeof(ip));
+	http_build_request(&req, &opts, &s->req_head);
+	if (s->req_head.overflow) {
+		send_error(s, 500);
+		close(s->server.rfd);
+		return CLOSE_CLIENT;
+	}
+	/* From here on the parsed head is not used: its bytes may move. */
+	buf_consume(&s->cbuf, head_len);
+	s->sbuf.start = s->sbuf.len = 0;
+	up = (struct flow){ .from = &s->client, .to = &s->server,
+	    .buf = &s->cbuf, .pre = s->req_head.data,
+	    .pre_len = s->req_head.len };
+	down = (struct flow){ .from = &s->server, .to = &s->client,
+	    .buf = &s->sbuf };
+	flow_start(&up, FLOW_BODY, req.body, req.content_length);
+	flow_start(&down, FLOW_HEAD, BODY_NONE, 0);
+	s->server.eof = s->server.wr_shut = 0;
+	s->client.timeout_ms = s->fe->to.client;
+	s->server.timeout_ms = be->to.server;
+	s->client.last_ms = s->server.last_ms = now_ms();
+	keep = exchange(s, be, &ri, &up, &down);
+	close(s->server.rfd);
+	s->server.rfd = s->server.wfd = -1;
+	return keep;
+}
+
+/* mode tcp: route on what is known without reading, then a tunnel. */
+static void
+serve_tcp(struct session *s)
+{
+	const struct proxy *be = route(s, NULL);
+	struct flow up, down;
+
+	if (be == NULL || (s->server.rfd = connect_backend(s, be)) < 0)
+		return;
+	s->server.wfd = s->server.rfd;
+	up = (struct flow){ .from = &s->client, .to = &s->server,
+	    .buf = &s->cbuf };
+	down = (struct flow){ .from = &s->server, .to = &s->client,
+	    .buf = &s->sbuf };
+	run_tunnel(s, be, &up, &down);
+	close(s->server.rfd);
+}
+
+static void
+session_init(struct session *s, const struct config *cfg,
+    const struct proxy *fe, int rfd, int wfd)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->fe = fe;
+	s->accept_ms = now_ms();
+	s->client.rfd = rfd;
+	s->client.wfd = wfd;
+	s->server.rfd = s->server.wfd = -1;
+	if (buf_alloc(&s->cbuf, (size_t)cfg->bufsize) < 0 ||
+	    buf_alloc(&s->sbuf, (size_t)cfg->bufsize) < 0)
+		fatal("buffer allocation");
+	s->req_hdrs = calloc((size_t)cfg->maxhdr, sizeof(*s->req_hdrs));
+	s->resp_hdrs = calloc((size_t)cfg->maxhdr, sizeof(*s->resp_hdrs));
+	if (s->req_hdrs == NULL || s->resp_hdrs == NULL)
+		fatal("header table allocation");
+	(void)net_set_nonblock(rfd);
+	(void)net_set_nonblock(wfd);
+	net_set_nodelay(wfd);
+}
+
+void
+session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
+    int wfd, const struct sockaddr_storage *src,
+    const struct sockaddr_storage *dst)
+{
+	struct session s;
+	size_t head_len;
+
+	session_init(&s, cfg, fe, rfd, wfd);
+	s.src = *src;
+	s.dst = *dst;
+	if (fe->mode == MODE_TCP) {
+		serve_tcp(&s);
+	} else {
+		while (read_request_head(&s, &head_len) == READ_OK &&
+		    serve_request(&s, head_len) == KEEP_CLIENT)
+			s.nreq++;
+	}
+	close_client(&s);
+}

@@ -1,0 +1,21 @@
+/*
+ * session.h - the life of one client connection, in the child: read each
+ * request, route it, forward it, relay the response or the tunnel.
+ */
+#ifndef WSPROXY_SESSION_H
+#define WSPROXY_SESSION_H
+
+#include <sys/socket.h>
+
+#include "config.h"
+
+/*
+ * Serves the connection (read on rfd, write on wfd: the same socket, or
+ * two pipes in inetd mode) until it ends. src/dst are the client's and
+ * the local address (AF_UNSPEC when unknown).
+ */
+void session_serve(const struct config *cfg, const struct proxy *fe,
+    int rfd, int wfd, const struct sockaddr_storage *src,
+    const struct sockaddr_storage *dst);
+
+#endif
