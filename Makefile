@@ -10,6 +10,8 @@ MANDIR   = $(PREFIX)/share/man
 
 OBJS = wsproxy.o config.o acl.o http.o relay.o session.o net.o log.o
 HDRS = config.h acl.h http.h relay.h session.h net.h log.h
+BATS       ?= bats
+BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport
 
 all: wsproxy
@@ -26,7 +28,7 @@ test/%: test/%.c
 helpers: $(TEST_HELPERS)
 
 test: wsproxy helpers
-	bats test
+	$(BATS) $(BATS_FLAGS) test
 
 demo: wsproxy helpers
 	./demo.sh
