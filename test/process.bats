@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# The parent: pid file, signals, connection limits, isolation of children,
+# and no descriptor or child left behind.
+
+load helpers
+
+start_simple_proxy() {
+	start_backend www
+	start_backend ws
+	free_ports 1; PPORT=${PORTS[0]}
+	{ cat
+	  defaults_section
+	  cat <<-EOF
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    use_backend ws if { path_beg /ws }
+	    default_backend www
+	EOF
+	  classic_backends
+	} > "$W/proxy.cfg.in"
+	start_proxy < "$W/proxy.cfg.in"
+}
+
+children_of() {
+	pgrep -P "$1" | sort
+}
+
+@test "-p writes the pid after binding; SIGTERM stops, kills children, removes it" {
+	start_simple_proxy < /dev/null
+	[ "$(cat "$W/proxy.pid")" = "$PROXY_PID" ]
+	grep -q "listening on 127.0.0.1:$PPORT (frontend 'public')" "$W/proxy.err"
+	"$T/wsclient" -p "$PPORT" -q -n 1 -w 10000 > "$W/ws.out" 2>&1 &
+	client=$!
+	sleep 0.5
+	[ -n "$(children_of "$PROXY_PID")" ]
+	kill -TERM "$PROXY_PID"
+	rc=0; wait "$PROXY_PID" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -e "$W/proxy.pid" ]
+	# the open tunnel was closed with its child
+	rc=0; wait "$client" || rc=$?
+	[ "$rc" -ne 0 ]
+	run curl -s -m 2 "http://127.0.0.1:$PPORT/"
+	[ "$status" -ne 0 ]
+}
+
+@test "SIGUSR1: listeners close at once, an open tunnel finishes, then exit" {
+	start_simple_proxy < /dev/null
+	"$T/wsclient" -p "$PPORT" -q -n 2 -w 1500 > "$W/ws.out" 2>&1 &
+	client=$!
+	sleep 0.5
+	kill -USR1 "$PROXY_PID"
+	sleep 0.3
+	run curl -s -m 2 "http://127.0.0.1:$PPORT/"
+	[ "$status" -ne 0 ]
+	kill -0 "$PROXY_PID"
+	wait "$client"
+	grep -q 'ok 2 messages' "$W/ws.out"
+	for _ in $(seq 30); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$PROXY_PID" 2>/dev/null
+}
+
+@test "global maxconn: connections beyond it wait in the backlog, none is dropped" {
+	start_simple_proxy <<-'EOF'
+	global
+	    maxconn 2
+	EOF
+	"$T/wsclient" -p "$PPORT" -q -n 1 -W 1500 > "$W/a.out" 2>&1 &
+	a=$!
+	"$T/wsclient" -p "$PPORT" -q -n 1 -W 1500 > "$W/b.out" 2>&1 &
+	b=$!
+	sleep 0.5
+	[ "$(children_of "$PROXY_PID" | wc -l)" -eq 2 ]
+	start=$(date +%s%N)
+	run curl -s -m 10 "http://127.0.0.1:$PPORT/third"
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"backend=www"* ]]
+	# it was served only once a slot was free
+	[ "$elapsed" -ge 500 ]
+	wait "$a"; wait "$b"
+}
+
+@test "frontend maxconn caps that frontend's connections" {
+	start_simple_proxy < /dev/null
+	free_ports 1; P2=${PORTS[0]}
+	cat >> "$W/proxy.cfg.in" <<-EOF
+	frontend small
+	    bind 127.0.0.1:$P2
+	    maxconn 1
+	    default_backend ws
+	EOF
+	kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true
+	start_proxy < "$W/proxy.cfg.in"
+	"$T/wsclient" -p "$P2" -q -n 1 -W 1500 > "$W/a.out" 2>&1 &
+	a=$!
+	sleep 0.5
+	start=$(date +%s%N)
+	run curl -s -m 10 "http://127.0.0.1:$P2/"
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	[[ "$output" == *"backend=ws"* ]]
+	[ "$elapsed" -ge 500 ]
+	# the other frontend is not limited by it
+	run curl -s -m 2 "http://127.0.0.1:$PPORT/"
+	[[ "$output" == *"backend=www"* ]]
+	wait "$a"
+}
+
+@test "a child killed by a signal takes no other connection down" {
+	start_simple_proxy < /dev/null
+	"$T/wsclient" -p "$PPORT" -q -n 2 -w 1500 > "$W/a.out" 2>&1 &
+	a=$!
+	sleep 0.4
+	victim=$(children_of "$PROXY_PID" | head -1)
+	"$T/wsclient" -p "$PPORT" -q -n 2 -w 1500 > "$W/b.out" 2>&1 &
+	b=$!
+	sleep 0.4
+	kill -SEGV "$victim"
+	rc_a=0; wait "$a" || rc_a=$?
+	rc_b=0; wait "$b" || rc_b=$?
+	[ "$rc_a" -ne 0 ]
+	[ "$rc_b" -eq 0 ]
+	run curl -s -m 2 "http://127.0.0.1:$PPORT/"
+	[[ "$output" == *"backend=www"* ]]
+	grep -q "killed by signal 11" "$W/proxy.err"
+}
+
+@test "after many connections the parent holds no extra descriptor and no zombie" {
+	start_simple_proxy < /dev/null
+	before=$(ls /proc/"$PROXY_PID"/fd | wc -l)
+	for i in $(seq 100); do
+		curl -s -m 2 -o /dev/null "http://127.0.0.1:$PPORT/$i" || true
+	done
+	"$T/wsclient" -p "$PPORT" -q -c 50 -n 2
+	printf 'GET / HTTP/1.1\r\nHost: x\r\n' | "$T/rawclient" -p "$PPORT" -t 200 > /dev/null || true
+	sleep 0.5
+	after=$(ls /proc/"$PROXY_PID"/fd | wc -l)
+	[ "$before" -eq "$after" ]
+	zombies=$(ps -o stat= --ppid "$PROXY_PID" | grep -c Z || true)
+	[ "$zombies" -eq 0 ]
+}
+
+@test "mode tcp: bytes are relayed without parsing" {
+	start_backend ws
+	free_ports 1; PPORT=${PORTS[0]}
+	start_proxy <<-EOF
+	defaults
+	    mode tcp
+	    timeout connect 1s
+	    timeout client 5s
+	    timeout server 5s
+	frontend raw
+	    bind 127.0.0.1:$PPORT
+	    use_backend ws if { src 127.0.0.1 }
+	backend ws
+	    server ws1 127.0.0.1:$BPORT_ws
+	EOF
+	run "$T/wsclient" -p "$PPORT" -q -n 2 -s 1000
+	[ "$status" -eq 0 ]
+	# nothing was rewritten: no Connection: close was added
+	! grep -q '^Connection: close' "$W/ws.log"
+}
