@@ -22,8 +22,9 @@ wsproxy: $(OBJS)
 %.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -c -o $@ $<
 
+# the test helpers ask for _GNU_SOURCE on the command line
 test/%: test/%.c
-	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
 
 helpers: $(TEST_HELPERS)
 

@@ -166,7 +166,8 @@ parse_pattern(struct acl_expr *expr, const char *word, const char *op,
 		}
 		return 0;
 	case MATCH_IP:
-		if (net_parse_network(word, &pat->net, &pat->prefix_len) < 0) {
+		if (net_parse_network(word, &pat->net, &pat->prefix_len,
+		    1) < 0) {
 			snprintf(err, errlen, "'%s' is not a valid IPv4 or "
 			    "IPv6 address.", word);
 			return -1;
@@ -276,6 +277,11 @@ parse_fetch(const char *word, struct acl_expr *expr, char *err,
 	expr->match = kw->match;
 	if (arg[0] != '\0') {
 		char *comma = strchr(arg, ',');
+		if (comma != NULL && kw->fetch != FETCH_HDR) {
+			snprintf(err, errlen, "'%s' takes no occurrence in "
+			    "ACL expression '%s'.", base, word);
+			return -1;
+		}
 		if (comma != NULL) {
 			char *end;
 			*comma = '\0';
@@ -326,6 +332,12 @@ parse_flags(struct acl_expr *expr, char **words, int nwords, int *i,
 		} else if (strcmp(w, "-i") == 0) {
 			expr->icase = 1;
 		} else if (strcmp(w, "-m") == 0) {
+			if (expr->npats > 0) {
+				snprintf(err, errlen, "'-m' must only be "
+				    "specified before patterns and files in "
+				    "parsing ACL expression.");
+				return -1;
+			}
 			if (++*i >= nwords || parse_match_name(words[*i],
 			    &expr->match) < 0) {
 				snprintf(err, errlen, "unknown matching method "
@@ -400,6 +412,7 @@ acl_add_expr(struct acl *acl, char **words, int nwords, char *err,
 		if (add_pattern(&expr, words[i], op, err, errlen) < 0)
 			return -1;
 	if (expr.npats == 0 && expr.match != MATCH_FOUND &&
+	    expr.match != MATCH_BOOL &&
 	    strcmp(words[nwords - 1], "--") != 0 && warn != NULL)
 		snprintf(warn, warnlen, "parsing acl keyword '%s' : no pattern "
 		    "to match against were provided, so this ACL will never "
@@ -858,7 +871,7 @@ match_one(const struct acl_expr *expr, const struct sample *smp,
 				return 0;
 			memcpy(buf, smp->str, smp->len);
 			buf[smp->len] = '\0';
-			return net_parse_network(buf, &a, &plen) == 0 &&
+			return net_parse_network(buf, &a, &plen, 0) == 0 &&
 			    match_ip(&a.ss, pat);
 		}
 		return 0;

@@ -529,7 +529,8 @@ g_identity(struct parser *p, char **w, int n)
 	if (need_args(p, w, n, 1, "an argument") < 0)
 		return -1;
 	if (*set)
-		p_warn(p, "user/uid already specified. Continuing.");
+		p_warn(p, "%s already specified. Continuing.",
+		    is_user ? "user/uid" : "group/gid");
 	if (strcmp(w[0], "user") == 0 || strcmp(w[0], "group") == 0) {
 		if (is_user) {
 			struct passwd *pw = getpwnam(w[1]);
@@ -763,8 +764,9 @@ start_section(struct parser *p, char **w, int n)
 	/* HAProxy <= 1.5: "listen NAME ADDR:PORT" is an implicit bind. */
 	if (n > 2) {
 		int first, count;
-		if (strcmp(kind, "backend") == 0) {
-			p_err(p, "'%s' : unexpected argument '%s'.", kind, w[2]);
+		if (strcmp(kind, "backend") == 0 || n > 3) {
+			p_err(p, "'%s' : unexpected argument '%s'.", kind,
+			    w[kind[0] == 'b' ? 2 : 3]);
 			return;
 		}
 		parse_bind_list(p, w[2], &first, &count);
@@ -786,13 +788,13 @@ start_defaults(struct parser *p, char **w, int n)
 {
 	proxy_init_defaults(&p->defaults);
 	p->defaults.line = p->line;
-	if (n >= 4 && strcmp(w[2], "from") == 0) {
+	if (n == 4 && strcmp(w[2], "from") == 0) {
 		struct named_defaults *from = find_named_defaults(p, w[3]);
 		if (from == NULL)
 			p_err(p, "defaults section '%s' not found.", w[3]);
 		else
 			p->defaults = from->px;
-	} else if (n == 3 || n > 4) {
+	} else if (n > 2) {
 		p_err(p, "'defaults' expects [<name>] [from <defaults>].");
 	}
 	p->defaults.name = n >= 2 ? xstrdup(w[1]) : NULL;
@@ -901,8 +903,17 @@ px_bind(struct parser *p, struct proxy *px, char **w, int n)
 			    "yet; connections are read without a PROXY header.");
 			for (int l = first; l < first + count; l++)
 				p->cfg->listeners[l].accept_proxy = 1;
-		} else if (strcmp(w[i], "name") == 0 || strcmp(w[i], "id") == 0 ||
-		    strcmp(w[i], "backlog") == 0) {
+		} else if (strcmp(w[i], "backlog") == 0) {
+			int backlog;
+			if (++i >= n) {
+				p_err(p, "'bind' : missing value for 'backlog'.");
+				return -1;
+			}
+			if (parse_int(p, "backlog", w[i], 1, 65535, &backlog) < 0)
+				return -1;
+			for (int l = first; l < first + count; l++)
+				p->cfg->listeners[l].backlog = backlog;
+		} else if (strcmp(w[i], "name") == 0 || strcmp(w[i], "id") == 0) {
 			if (++i >= n) {
 				p_err(p, "'bind' : missing value for '%s'.",
 				    w[i - 1]);
@@ -1011,11 +1022,11 @@ px_log(struct parser *p, struct proxy *px, char **w, int n)
 
 /* Server parameters: those taking a value, those that are flags. */
 static const char *const server_params_with_value[] = {
-	"addr", "cookie", "downinter", "error-limit", "fall", "fastinter",
-	"id", "init-addr", "inter", "maxconn", "maxqueue", "minconn",
-	"observe", "on-error", "on-marked-down", "on-marked-up", "port",
-	"redir", "resolvers", "rise", "slowstart", "sni", "source", "track",
-	"verify", "weight",
+	"addr", "ca-file", "cookie", "crt", "downinter", "error-limit", "fall",
+	"fastinter", "id", "init-addr", "inter", "maxconn", "maxqueue",
+	"minconn", "observe", "on-error", "on-marked-down", "on-marked-up",
+	"port", "redir", "resolvers", "rise", "slowstart", "sni", "source",
+	"track", "verify", "weight",
 };
 
 static const char *const server_flags[] = {
@@ -1024,61 +1035,96 @@ static const char *const server_flags[] = {
 	"send-proxy-v2", "ssl",
 };
 
-/* Checks and keeps one "server" parameter; returns words consumed. */
+/* Parameters with an effect today; the others are checked and warned. */
+static const char *const server_params_done[] = {
+	"backup", "disabled", "enabled", "id", "weight",
+};
+
+/* Silently sending plaintext where TLS was asked for is never right. */
+static const char *const server_params_tls[] = {
+	"ca-file", "check-ssl", "crt", "sni", "ssl", "verify",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int
+server_param_value(struct parser *p, struct server *srv, const char *kw,
+    const char *value)
+{
+	int v;
+
+	if (strcmp(kw, "weight") == 0)
+		return parse_int(p, "weight", value, 0, 256, &srv->weight);
+	if (strcmp(kw, "maxconn") == 0)
+		return parse_int(p, "maxconn", value, 0, 1000000, &srv->maxconn);
+	if (strcmp(kw, "rise") == 0 || strcmp(kw, "fall") == 0)
+		return parse_int(p, kw, value, 1, 1000000, &v);
+	if (strcmp(kw, "inter") == 0 || strcmp(kw, "fastinter") == 0 ||
+	    strcmp(kw, "downinter") == 0 || strcmp(kw, "slowstart") == 0) {
+		if (parse_time(p, kw, value, &v) < 0)
+			return -1;
+		if (v == 0 && strcmp(kw, "slowstart") != 0) {
+			p_err(p, "'%s' has to be > 0.", kw);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Checks and keeps one "server" parameter; returns the words consumed.
+ * Names of parameters without an effect yet are added to ignored.
+ */
 static int
 server_param(struct parser *p, struct proxy *px, struct server *srv,
-    char **w, int n, int i)
+    char **w, int n, int i, char *ignored, size_t ignored_len)
 {
 	const char *kw = w[i];
+	int is_flag = is_known_unsupported(server_flags, NELEM(server_flags),
+	    kw);
 
-	if (is_known_unsupported(server_flags, sizeof(server_flags) /
-	    sizeof(server_flags[0]), kw)) {
-		srv->backup |= strcmp(kw, "backup") == 0;
-		srv->disabled |= strcmp(kw, "disabled") == 0;
-		srv->check |= strcmp(kw, "check") == 0;
-		return 1;
-	}
-	if (!is_known_unsupported(server_params_with_value,
-	    sizeof(server_params_with_value) /
-	    sizeof(server_params_with_value[0]), kw)) {
+	if (!is_flag && !is_known_unsupported(server_params_with_value,
+	    NELEM(server_params_with_value), kw)) {
 		p_err(p, "'server %s/%s' : unknown keyword '%s'.", px->name,
 		    srv->name, kw);
 		return -1;
+	}
+	if (is_known_unsupported(server_params_tls, NELEM(server_params_tls),
+	    kw)) {
+		p_err(p, "'server %s/%s' : '%s' cannot be honoured: wsproxy "
+		    "speaks no TLS (terminate TLS in front of it, e.g. with "
+		    "stunnel).", px->name, srv->name, kw);
+		return -1;
+	}
+	if (!is_known_unsupported(server_params_done,
+	    NELEM(server_params_done), kw)) {
+		size_t used = strlen(ignored);
+		snprintf(ignored + used, ignored_len - used, "%s'%s'",
+		    used ? ", " : "", kw);
+	}
+	if (is_flag) {
+		if (strcmp(kw, "backup") == 0)
+			srv->backup = 1;
+		else if (strcmp(kw, "disabled") == 0)
+			srv->disabled = 1;
+		else if (strcmp(kw, "enabled") == 0)
+			srv->disabled = 0;
+		srv->check |= strcmp(kw, "check") == 0;
+		return 1;
 	}
 	if (i + 1 >= n) {
 		p_err(p, "'server %s/%s' : '%s' expects an argument.",
 		    px->name, srv->name, kw);
 		return -1;
 	}
-	if (strcmp(kw, "weight") == 0) {
-		if (parse_int(p, "weight", w[i + 1], 0, 256, &srv->weight) < 0)
-			return -1;
-	} else if (strcmp(kw, "maxconn") == 0) {
-		if (parse_int(p, "maxconn", w[i + 1], 0, 1000000,
-		    &srv->maxconn) < 0)
-			return -1;
-	} else if (strcmp(kw, "rise") == 0 || strcmp(kw, "fall") == 0) {
-		int v;
-		if (parse_int(p, kw, w[i + 1], 1, 1000000, &v) < 0)
-			return -1;
-	} else if (strcmp(kw, "inter") == 0 || strcmp(kw, "fastinter") == 0 ||
-	    strcmp(kw, "downinter") == 0 || strcmp(kw, "slowstart") == 0) {
-		int ms;
-		if (parse_time(p, kw, w[i + 1], &ms) < 0)
-			return -1;
-		if (ms == 0 && strcmp(kw, "slowstart") != 0) {
-			p_err(p, "'%s' has to be > 0.", kw);
-			return -1;
-		}
-	}
-	return 2;
+	return server_param_value(p, srv, kw, w[i + 1]) < 0 ? -1 : 2;
 }
 
 static int
 px_server(struct parser *p, struct proxy *px, char **w, int n)
 {
 	struct server *srv;
-	char err[256];
+	char err[256], ignored[512] = "";
 
 	if (!(px->cap & CAP_BE)) {
 		p_err(p, "'server' not allowed because %s '%s' has no backend "
@@ -1106,11 +1152,15 @@ px_server(struct parser *p, struct proxy *px, char **w, int n)
 		return -1;
 	}
 	for (int i = 3; i < n;) {
-		int used = server_param(p, px, srv, w, n, i);
+		int used = server_param(p, px, srv, w, n, i, ignored,
+		    sizeof(ignored));
 		if (used < 0)
 			return -1;
 		i += used;
 	}
+	if (ignored[0] != '\0')
+		p_warn(p, "'server %s/%s' : %s not implemented yet; ignored.",
+		    px->name, srv->name, ignored);
 	srv->params = xcalloc((size_t)n, sizeof(char *));
 	for (int i = 3; i < n; i++)
 		srv->params[srv->nparams++] = xstrdup(w[i]);
@@ -1131,8 +1181,8 @@ px_balance(struct parser *p, struct proxy *px, char **w, int n)
 	    w[1]) && strncmp(w[1], "hdr(", 4) != 0 &&
 	    strncmp(w[1], "rdp-cookie", 10) != 0) {
 		p_err(p, "'balance' only supports 'roundrobin', 'static-rr', "
-		    "'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' "
-		    "and 'rdp-cookie(name)' options.");
+		    "'leastconn', 'first', 'source', 'uri', 'url_param', "
+		    "'hdr(name)' and 'rdp-cookie(name)' options.");
 		return -1;
 	}
 	return 0;
@@ -1144,21 +1194,23 @@ struct timeout_kw {
 	const char *name;
 	size_t offset;
 	int cap;
+	int in_effect;          /* 0: parsed and kept, warned as ignored */
 };
 
-#define TO(name, field, cap) { name, offsetof(struct timeouts, field), cap }
+#define TO(name, field, cap, in_effect) \
+	{ name, offsetof(struct timeouts, field), cap, in_effect }
 static const struct timeout_kw timeout_kws[] = {
-	TO("check", check, CAP_BE),
-	TO("client", client, CAP_FE),
-	TO("client-fin", client_fin, CAP_FE),
-	TO("connect", connect, CAP_BE),
-	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE),
-	TO("http-request", http_request, CAP_FE | CAP_BE),
-	TO("queue", queue, CAP_BE),
-	TO("server", server, CAP_BE),
-	TO("server-fin", server_fin, CAP_BE),
-	TO("tarpit", tarpit, CAP_BE),
-	TO("tunnel", tunnel, CAP_BE),
+	TO("check", check, CAP_BE, 0),
+	TO("client", client, CAP_FE, 1),
+	TO("client-fin", client_fin, CAP_FE, 0),
+	TO("connect", connect, CAP_BE, 1),
+	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE, 1),
+	TO("http-request", http_request, CAP_FE | CAP_BE, 1),
+	TO("queue", queue, CAP_BE, 0),
+	TO("server", server, CAP_BE, 1),
+	TO("server-fin", server_fin, CAP_BE, 0),
+	TO("tarpit", tarpit, CAP_BE, 0),
+	TO("tunnel", tunnel, CAP_BE, 1),
 };
 #undef TO
 
@@ -1189,6 +1241,9 @@ set_timeout(struct parser *p, struct proxy *px, const char *name,
 		    cap_name(kw->cap));
 		return 0;
 	}
+	if (!kw->in_effect)
+		p_warn(p, "'%s' is not implemented yet; ignored.",
+		    kw_for_errors);
 	bit = 1u << (kw - timeout_kws);
 	if (px->timeouts_set & bit)
 		p_warn(p, "overwriting '%s' which was already specified",
@@ -1223,6 +1278,11 @@ px_legacy_timeout(struct parser *p, struct proxy *px, char **w, int n)
 
 	if (need_args(p, w, n, 1, "a time value") < 0)
 		return -1;
+	if (n > 2) {
+		p_err(p, "'%s' : unexpected extra argument '%s' after value "
+		    "'%s'.", w[0], w[2], w[1]);
+		return -1;
+	}
 	return set_timeout(p, px, name, w[1], w[0]);
 }
 
@@ -1243,7 +1303,7 @@ opt_forwardfor(struct parser *p, struct proxy *px, char **w, int n)
 			px->xff_header = xstrdup(w[++i]);
 		} else if (strcmp(w[i], "except") == 0 && i + 1 < n) {
 			if (net_parse_network(w[++i], &px->xff_except,
-			    &px->xff_except_len) < 0) {
+			    &px->xff_except_len, 1) < 0) {
 				p_err(p, "'option forwardfor' : invalid network "
 				    "'%s'.", w[i]);
 				return -1;
@@ -1426,6 +1486,12 @@ static const char *const proxy_known[] = {
 	"unique-id-header",
 };
 
+/* Of those, the ones whose absence lets through what they would deny. */
+static const char *const proxy_filters[] = {
+	"block", "http-request", "reqdeny", "reqideny", "reqitarpit",
+	"reqtarpit", "rspdeny", "rspideny", "tcp-request",
+};
+
 static void
 parse_proxy_line(struct parser *p, char **w, int n)
 {
@@ -1437,8 +1503,12 @@ parse_proxy_line(struct parser *p, char **w, int n)
 	kw = bsearch(w[0], proxy_kws, sizeof(proxy_kws) / sizeof(proxy_kws[0]),
 	    sizeof(proxy_kws[0]), kw_cmp);
 	if (kw == NULL) {
-		if (is_known_unsupported(proxy_known, sizeof(proxy_known) /
-		    sizeof(proxy_known[0]), w[0]))
+		if (is_known_unsupported(proxy_filters, NELEM(proxy_filters),
+		    w[0]))
+			p_warn(p, "'%s' is not supported by wsproxy; ignored: "
+			    "nothing is filtered or denied by this line.", w[0]);
+		else if (is_known_unsupported(proxy_known, NELEM(proxy_known),
+		    w[0]))
 			p_warn(p, "'%s' is not supported by wsproxy; ignored.",
 			    w[0]);
 		else
@@ -1532,6 +1602,12 @@ check_frontend(struct parser *p, struct proxy *fe)
 		fe->default_backend = resolve_backend(p, fe,
 		    fe->default_backend_name, fe->default_backend_line,
 		    "default_backend");
+	if (fe->mode == MODE_TCP && (fe->options & OPT_HTTPLOG))
+		p_warn_at(p, fe->line, "tcp %s '%s': 'option httplog' has no "
+		    "effect in tcp mode.", fe->kind, fe->name);
+	if (fe->mode == MODE_TCP && (fe->options & OPT_FORWARDFOR))
+		p_warn_at(p, fe->line, "tcp %s '%s': 'option forwardfor' has "
+		    "no effect in tcp mode.", fe->kind, fe->name);
 	if (fe->nbinds == 0)
 		p_warn_at(p, fe->line, "%s '%s' has no 'bind' directive. Please "
 		    "declare it as a backend if this was intended.", fe->kind,
@@ -1568,8 +1644,9 @@ check_config(struct parser *p)
 		if (px->nservers > 1)
 			p_warn_at(p, px->servers[1].line, "backend '%s' has "
 			    "%d servers: load balancing is not implemented "
-			    "yet, servers are tried in order.", px->name,
-			    px->nservers);
+			    "yet; the first usable server gets every request "
+			    "(with 'option redispatch' the last retry tries "
+			    "the next one).", px->name, px->nservers);
 	}
 }
 

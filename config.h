@@ -49,6 +49,7 @@ struct listener {
 	struct net_addr addr;
 	int fd;                 /* -1 until bound */
 	int accept_proxy;
+	int backlog;            /* 0: the frontend's maxconn */
 	int line;
 	struct proxy *fe;
 };

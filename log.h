@@ -1,9 +1,9 @@
 /*
  * log.h - the logging vocabulary shared by every module.
  *
- * Messages go to stderr in foreground (-d) mode and to syslog(3) otherwise.
- * In inetd mode (-i) fd 2 may be the client's socket, so nothing is ever
- * written to it there.
+ * Messages go to stderr until wsproxy detaches (daemon mode), to syslog(3)
+ * after. In inetd mode (-i) fd 2 may be the client's socket, so nothing is
+ * ever written to it there: syslog only.
  */
 #ifndef WSPROXY_LOG_H
 #define WSPROXY_LOG_H

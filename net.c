@@ -228,7 +228,8 @@ net_parse_log_target(const char *text, struct net_addr *addr,
 }
 
 int
-net_parse_network(const char *text, struct net_addr *addr, int *prefix_len)
+net_parse_network(const char *text, struct net_addr *addr, int *prefix_len,
+    int allow_dns)
 {
 	char host[128];
 	const char *slash = strchr(text, '/');
@@ -251,7 +252,7 @@ net_parse_network(const char *text, struct net_addr *addr, int *prefix_len)
 		sin6->sin6_family = AF_INET6;
 		addr->len = sizeof(*sin6);
 		maxlen = 128;
-	} else if (resolve_host(host, addr) == 0 &&
+	} else if (allow_dns && resolve_host(host, addr) == 0 &&
 	    addr->ss.ss_family == AF_INET) {
 		maxlen = 32;
 	} else {

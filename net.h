@@ -31,8 +31,13 @@ int net_parse_server(const char *text, struct net_addr *addr,
 int net_parse_log_target(const char *text, struct net_addr *addr,
     char *err, size_t errlen);
 
-/* Parses an address with an optional /len or /mask, for ACLs. */
-int net_parse_network(const char *text, struct net_addr *addr, int *prefix_len);
+/*
+ * Parses an address with an optional /len or /mask, for ACLs. Host names
+ * are resolved only with allow_dns (at configuration time, never while a
+ * request waits).
+ */
+int net_parse_network(const char *text, struct net_addr *addr, int *prefix_len,
+    int allow_dns);
 
 int  net_listen(const struct net_addr *addr, int backlog);
 int  net_connect_nonblock(const struct net_addr *addr, int *in_progress);

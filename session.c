@@ -208,7 +208,8 @@ pick_server(const struct proxy *be, int n)
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < be->nservers; i++) {
 			const struct server *srv = &be->servers[i];
-			if (srv->disabled || srv->backup != pass)
+			if (srv->disabled || srv->weight == 0 ||
+			    srv->backup != pass)
 				continue;
 			if (usable++ == n)
 				return srv;
@@ -351,7 +352,7 @@ forwardfor(const struct session *s, const struct proxy *be,
 		return;
 	if ((fe_on && !xff_applies(fe, &s->src)) ||
 	    (be_on && !xff_applies(be, &s->src)) ||
-	    s->src.ss_family == AF_UNSPEC)
+	    (s->src.ss_family != AF_INET && s->src.ss_family != AF_INET6))
 		return;
 	name = be_on && be->xff_header ? be->xff_header :
 	    fe_on && fe->xff_header ? fe->xff_header : "X-Forwarded-For";
@@ -439,10 +440,12 @@ handle_response(struct session *s, const struct proxy *be,
 		/* Interim (100 Continue...): pass it on now, wait for more. */
 		int timeout = s->fe->to.client ? s->fe->to.client :
 		    ERROR_WRITE_MS;
-		if (relay_write_all(s->client.wfd, head, head_len,
-		    timeout) < 0)
-			return 0;
 		buf_consume(&s->sbuf, head_len);
+		if (relay_write_all(s->client.wfd, head, head_len,
+		    timeout) < 0) {
+			*final = 1;     /* the client is gone: stop here */
+			return -1;
+		}
 		return 0;
 	}
 	client_close = s->fe->conn_mode == CONN_MODE_CLO || ri->wants_close ||
@@ -500,7 +503,7 @@ exchange(struct session *s, const struct proxy *be,
 			return CLOSE_CLIENT;    /* a second head: impossible */
 		int rc = handle_response(s, be, ri, up, down, &final);
 		if (final && rc < 0)
-			return CLOSE_CLIENT;    /* the tunnel has ended */
+			return CLOSE_CLIENT;    /* tunnel ended, or client gone */
 		if (rc >= 400) {
 			send_error(s, rc);
 			return CLOSE_CLIENT;

@@ -43,7 +43,8 @@ struct server_state {
 	struct proxy **fe_of_count; /* frontends, to count their children */
 	int *fe_live;
 	int nfe;
-	const char *pidfile;
+	char *pidfile_name;         /* the file's name in its directory */
+	int pidfile_dir;            /* its directory, opened before chroot */
 	int stopping;               /* SIGUSR1: finish, accept nothing */
 };
 
@@ -114,8 +115,7 @@ bind_listeners(struct config *cfg)
 
 	for (int i = 0; i < cfg->nlisteners; i++) {
 		struct listener *l = &cfg->listeners[i];
-		int backlog = l->fe->maxconn < SOMAXCONN ? l->fe->maxconn :
-		    SOMAXCONN;
+		int backlog = l->backlog ? l->backlog : l->fe->maxconn;
 		net_addr_str(&l->addr, where, sizeof(where));
 		l->fd = net_listen(&l->addr, backlog);
 		if (l->fd < 0)
@@ -151,16 +151,41 @@ daemonize(void)
 	log_init(LOG_TO_SYSLOG);
 }
 
+/*
+ * Writes the pid file. Its directory is kept open so that the file can
+ * be removed at exit even from inside a chroot; a relative name is taken
+ * from the directory wsproxy was started in, not from "/" after daemon.
+ */
 static void
-write_pidfile(const char *path)
+write_pidfile(struct server_state *st, const char *path, const char *start_dir)
 {
-	FILE *fp = fopen(path, "w");
+	char *abs, *slash;
+	int fd;
 
-	if (fp == NULL)
+	if (asprintf(&abs, "%s%s%s", path[0] == '/' ? "" : start_dir,
+	    path[0] == '/' ? "" : "/", path) < 0)
+		fatal("asprintf");
+	slash = strrchr(abs, '/');
+	*slash = '\0';
+	st->pidfile_name = slash + 1;
+	st->pidfile_dir = open(slash == abs ? "/" : abs,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->pidfile_dir < 0)
+		fatal("cannot open the directory of pid file %s", path);
+	fd = openat(st->pidfile_dir, st->pidfile_name, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0 ||
+	    close(fd) < 0)
 		fatal("cannot write pid file %s", path);
-	fprintf(fp, "%ld\n", (long)getpid());
-	if (fclose(fp) != 0)
-		fatal("cannot write pid file %s", path);
+}
+
+static void
+remove_pidfile(const struct server_state *st)
+{
+	if (st->pidfile_name == NULL)
+		return;
+	if (unlinkat(st->pidfile_dir, st->pidfile_name, 0) < 0)
+		log_warn("cannot remove pid file %s", st->pidfile_name);
 }
 
 /* chroot, then groups, gid and uid: after binding, so :80 works as root. */
@@ -171,10 +196,11 @@ drop_privileges(const struct config *cfg)
 		if (chroot(cfg->chroot_dir) < 0 || chdir("/") < 0)
 			fatal("cannot chroot(%s)", cfg->chroot_dir);
 	}
-	if (cfg->gid != 0) {
-		if (setgroups(0, NULL) < 0 || setgid(cfg->gid) < 0)
-			fatal("cannot set gid %ld", (long)cfg->gid);
-	}
+	/* Supplementary groups (root's) never survive a change of identity. */
+	if ((cfg->gid != 0 || cfg->uid != 0) && setgroups(0, NULL) < 0)
+		fatal("cannot drop supplementary groups");
+	if (cfg->gid != 0 && setgid(cfg->gid) < 0)
+		fatal("cannot set gid %ld", (long)cfg->gid);
 	if (cfg->uid != 0 && setuid(cfg->uid) < 0)
 		fatal("cannot set uid %ld", (long)cfg->uid);
 }
@@ -241,6 +267,8 @@ serve_child(struct server_state *st, struct listener *l, int fd)
 	socklen_t slen = sizeof(src), dlen = sizeof(dst);
 
 	reset_signals_in_child();
+	if (st->pidfile_name != NULL)
+		close(st->pidfile_dir);
 	for (int i = 0; i < st->cfg->nlisteners; i++)
 		if (st->cfg->listeners[i].fd >= 0)
 			close(st->cfg->listeners[i].fd);
@@ -329,8 +357,7 @@ stop(struct server_state *st, int code)
 {
 	close_listeners(st->cfg);
 	kill_children(st);
-	if (st->pidfile != NULL)
-		(void)unlink(st->pidfile);
+	remove_pidfile(st);
 	log_info("stopped");
 	exit(code);
 }
@@ -406,9 +433,11 @@ serve_inetd(struct config *cfg, const char *fe_name)
 	else
 		for (fe = cfg->proxies; fe && !(fe->cap & CAP_FE); fe = fe->next)
 			;
-	if (fe == NULL)
-		fatalx("-i: no frontend%s%s", fe_name ? " named " : "",
+	if (fe == NULL) {
+		log_warnx("-i: no frontend%s%s", fe_name ? " named " : "",
 		    fe_name ? fe_name : "");
+		exit(EXIT_CONFIG);
+	}
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	/* fd 0 may be a socket (inetd) or a pipe (a wrapper). */
@@ -428,6 +457,7 @@ main(int argc, char **argv)
 	int check = 0, foreground = 0, inetd = 0, ch;
 	struct config *cfg;
 	struct server_state st;
+	char start_dir[4096];
 
 	while ((ch = getopt(argc, argv, "cdf:F:hip:v")) != -1) {
 		switch (ch) {
@@ -463,16 +493,23 @@ main(int argc, char **argv)
 	}
 	if (inetd)
 		serve_inetd(cfg, fe_name);
-	if (cfg->nlisteners == 0)
-		fatalx("%s: no listener configured (no 'bind')", file);
+	if (cfg->nlisteners == 0) {
+		log_warnx("%s: no listener configured (no 'bind'): nothing to "
+		    "serve but in inetd mode (-i)", file);
+		return EXIT_CONFIG;
+	}
+	/* A relative pid file name is relative to where we were started. */
+	if (getcwd(start_dir, sizeof(start_dir)) == NULL)
+		fatal("getcwd");
 	state_init(&st, cfg);
 	setup_signals();
 	bind_listeners(cfg);
 	if (cfg->daemon && !foreground)
 		daemonize();
-	st.pidfile = pidfile ? pidfile : cfg->pidfile;
-	if (st.pidfile != NULL)
-		write_pidfile(st.pidfile);
+	if (pidfile == NULL)
+		pidfile = cfg->pidfile;
+	if (pidfile != NULL)
+		write_pidfile(&st, pidfile, start_dir);
 	drop_privileges(cfg);
 	accept_loop(&st);
 	return 0;

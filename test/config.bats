@@ -308,3 +308,65 @@ check() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "Configuration file is valid" ]
 }
+
+@test "server parameters: TLS ones are fatal, unimplemented ones warn by name" {
+	check <<-'EOF'
+	defaults
+	  timeout connect 1s
+	  timeout server 1s
+	backend be
+	  server s1 127.0.0.1:1 check inter 2s rise 2 fall 3 weight 10 backup
+	  server s2 127.0.0.1:2 ssl verify none
+	  server s3 127.0.0.1:3 bogus
+	  server s4 127.0.0.1:4 weight 300
+	  server s5 127.0.0.1:5 disabled enabled id 5
+	EOF
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"t.cfg:5: warning: 'server be/s1' : 'check', 'inter', 'rise', 'fall' not implemented yet; ignored."* ]]
+	[[ "$output" == *"t.cfg:6: 'server be/s2' : 'ssl' cannot be honoured: wsproxy speaks no TLS"* ]]
+	[[ "$output" == *"t.cfg:7: 'server be/s3' : unknown keyword 'bogus'."* ]]
+	[[ "$output" == *"t.cfg:8: 'weight' value 300 is out of range (0..256)."* ]]
+	! grep -q 't.cfg:9:' <<< "$output"
+}
+
+@test "extra words are errors, never dropped" {
+	check <<-'EOF'
+	defaults a b c
+	defaults x from
+	frontend fe 127.0.0.1:8080 junk
+	  contimeout 5 s
+	  bind 127.0.0.1:8081 backlog 10
+	  bind 127.0.0.1:8082 backlog
+	EOF
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"t.cfg:1: 'defaults' expects [<name>] [from <defaults>]."* ]]
+	[[ "$output" == *"t.cfg:2: 'defaults' expects [<name>] [from <defaults>]."* ]]
+	[[ "$output" == *"t.cfg:3: 'frontend' : unexpected argument 'junk'."* ]]
+	[[ "$output" == *"t.cfg:4: 'contimeout' : unexpected extra argument 's' after value '5'."* ]]
+	[[ "$output" == *"t.cfg:6: 'bind' : missing value for 'backlog'."* ]]
+	! grep -q 't.cfg:5:' <<< "$output"
+}
+
+@test "timeouts and filters that have no effect yet say so" {
+	check <<-'EOF'
+	defaults
+	  timeout queue 1s
+	  timeout client-fin 1s
+	frontend fe
+	  bind 127.0.0.1:8080
+	  http-request deny if { path /admin }
+	  block if { path /x }
+	EOF
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"t.cfg:2: warning: 'timeout queue' is not implemented yet; ignored."* ]]
+	[[ "$output" == *"t.cfg:3: warning: 'timeout client-fin' is not implemented yet; ignored."* ]]
+	[[ "$output" == *"t.cfg:6: warning: 'http-request' is not supported by wsproxy; ignored: nothing is filtered or denied by this line."* ]]
+	[[ "$output" == *"t.cfg:7: warning: 'block' is not supported"* ]]
+}
+
+@test "starting without any listener is a configuration error" {
+	printf 'defaults\n  mode http\n' > "$W/t.cfg"
+	run "$WSPROXY" -d -f "$W/t.cfg"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no listener configured"* ]]
+}

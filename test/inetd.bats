@@ -68,7 +68,7 @@ start_socat() {
 		"$WSPROXY" -i -F other -f "$W/inetd.cfg" > "$W/out" 2> "$W/err"
 	grep -q '^backend=ws' "$W/out"
 	run "$WSPROXY" -i -F nosuch -f "$W/inetd.cfg" < /dev/null
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 }
 
@@ -106,4 +106,22 @@ start_socat() {
 	start_socat -F addr
 	run curl -s -m 5 "http://127.0.0.1:$PPORT/"
 	[[ "$output" == *"backend=ws"* ]]
+}
+
+@test "-i: no X-Forwarded-For for a client without an IP address (UNIX socket)" {
+	command -v socat >/dev/null || skip "socat is not installed"
+	write_config
+	sed -i 's/^frontend first$/&\n    option forwardfor/' "$W/inetd.cfg"
+	grep -q 'option forwardfor' "$W/inetd.cfg"
+	free_ports 1; PPORT=${PORTS[0]}
+	# without nofork, socat hands wsproxy one end of a UNIX socket pair
+	socat TCP-LISTEN:"$PPORT",bind=127.0.0.1,reuseaddr \
+		EXEC:"$WSPROXY -i -f $W/inetd.cfg" 2> "$W/socat.err" 3>&- &
+	STARTED_PIDS+=("$!")
+	for _ in $(seq 50); do
+		curl -s -m 2 "http://127.0.0.1:$PPORT/" > "$W/out" && break
+		sleep 0.1
+	done
+	grep -q '^backend=www' "$W/out"
+	! grep -qi 'X-Forwarded-For' "$W/www.log"
 }

@@ -160,3 +160,75 @@ children_of() {
 	# nothing was rewritten: no Connection: close was added
 	! grep -q '^Connection: close' "$W/ws.log"
 }
+
+@test "server choice: disabled and weight 0 are skipped, backups only when needed" {
+	start_backend www
+	start_backend ws
+	free_ports 3; PPORT=${PORTS[0]}; P2=${PORTS[1]}; dead=${PORTS[2]}
+	start_proxy <<-EOF
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend be
+	frontend second
+	    bind 127.0.0.1:$P2
+	    default_backend onlybackup
+	backend be
+	    server off 127.0.0.1:$dead disabled
+	    server zero 127.0.0.1:$dead weight 0
+	    server b1 127.0.0.1:$BPORT_ws backup
+	    server on 127.0.0.1:$BPORT_www disabled enabled
+	backend onlybackup
+	    server off 127.0.0.1:$dead disabled
+	    server b1 127.0.0.1:$BPORT_ws backup
+	EOF
+	run curl -s -m 5 "http://127.0.0.1:$PPORT/"
+	[[ "$output" == *"backend=www"* ]]
+	run curl -s -m 5 "http://127.0.0.1:$P2/"
+	[[ "$output" == *"backend=ws"* ]]
+}
+
+@test "daemon: detaches, writes a relative pid file where it was started, removes it" {
+	free_ports 1; PPORT=${PORTS[0]}
+	cat > "$W/d.cfg" <<-EOF
+	global
+	    daemon
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	EOF
+	cd "$W"
+	run "$WSPROXY" -f d.cfg -p run.pid
+	[ "$status" -eq 0 ]
+	wait_for_file "$W/run.pid"
+	pid=$(cat "$W/run.pid")
+	STARTED_PIDS+=("$pid")
+	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ]
+	[ "$(readlink /proc/"$pid"/cwd)" = / ]
+	kill -TERM "$pid"
+	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$pid" 2>/dev/null
+	[ ! -e "$W/run.pid" ]
+}
+
+@test "chroot: the child serves from inside it; the pid file is still removed" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for chroot"
+	start_backend www
+	free_ports 1; PPORT=${PORTS[0]}
+	mkdir "$W/jail"
+	start_proxy <<-EOF
+	global
+	    chroot $W/jail
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend www
+	backend www
+	    server www1 127.0.0.1:$BPORT_www
+	EOF
+	[ "$(readlink /proc/"$PROXY_PID"/root)" = "$W/jail" ]
+	run curl -s -m 5 "http://127.0.0.1:$PPORT/"
+	[[ "$output" == *"backend=www"* ]]
+	kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true
+	[ ! -e "$W/proxy.pid" ]
+}
