@@ -8,8 +8,10 @@ DESTDIR ?=
 BINDIR   = $(PREFIX)/sbin
 MANDIR   = $(PREFIX)/share/man
 
-OBJS = wsproxy.o config.o acl.o http.o relay.o session.o net.o log.o
-HDRS = config.h acl.h http.h relay.h session.h net.h log.h
+OBJS = wsproxy.o config.o acl.o http.o relay.o session.o net.o log.o \
+       logtarget.o accesslog.o scoreboard.o listener.o
+HDRS = config.h acl.h http.h relay.h session.h net.h log.h logtarget.h \
+       accesslog.h scoreboard.h listener.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport

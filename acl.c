@@ -324,6 +324,8 @@ static int
 parse_flags(struct acl_expr *expr, char **words, int nwords, int *i,
     char *err, size_t errlen)
 {
+	int file_seen = 0;
+
 	while (*i < nwords && words[*i][0] == '-') {
 		const char *w = words[*i];
 		if (strcmp(w, "--") == 0) {
@@ -332,7 +334,7 @@ parse_flags(struct acl_expr *expr, char **words, int nwords, int *i,
 		} else if (strcmp(w, "-i") == 0) {
 			expr->icase = 1;
 		} else if (strcmp(w, "-m") == 0) {
-			if (expr->npats > 0) {
+			if (file_seen) {
 				snprintf(err, errlen, "'-m' must only be "
 				    "specified before patterns and files in "
 				    "parsing ACL expression.");
@@ -354,6 +356,7 @@ parse_flags(struct acl_expr *expr, char **words, int nwords, int *i,
 			if (add_patterns_from_file(expr, words[*i], err,
 			    errlen) < 0)
 				return -1;
+			file_seen = 1;
 		} else {
 			snprintf(err, errlen, "'%s' is not a valid ACL option. "
 			    "Please use '--' before any pattern beginning with "
@@ -966,6 +969,10 @@ eval_expr(const struct acl_expr *expr, const struct acl_input *in)
 	case FETCH_HTTP:
 		return req != NULL;
 	case FETCH_SRC:
+		/* no address (pipes, UNIX sockets): no sample, not even found */
+		if (in->src == NULL || (in->src->ss_family != AF_INET &&
+		    in->src->ss_family != AF_INET6))
+			return 0;
 		smp.type = SMP_IP;
 		smp.ip = in->src;
 		return match_sample(expr, &smp);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -422,6 +424,15 @@ parse_log_target(struct parser *p, char **w, int n, struct log_target *t)
 		if (strcmp(w[i], "len") == 0 &&
 		    parse_int(p, "len", w[i + 1], 80, 65535, &t->len) < 0)
 			return -1;
+		if (strcmp(w[i], "format") == 0) {
+			if (strcmp(w[i + 1], "raw") == 0)
+				t->raw = 1;
+			else if (strcmp(w[i + 1], "rfc3164") != 0 &&
+			    strcmp(w[i + 1], "local") != 0)
+				p_warn(p, "log format '%s' is not supported; "
+				    "using the local (rfc3164) format.",
+				    w[i + 1]);
+		}
 		i += 2;
 	}
 	if (i >= n) {
@@ -493,6 +504,16 @@ g_pidfile(struct parser *p, char **w, int n)
 		return -1;
 	free(p->cfg->pidfile);
 	p->cfg->pidfile = xstrdup(w[1]);
+	return 0;
+}
+
+static int
+g_log_tag(struct parser *p, char **w, int n)
+{
+	if (need_args(p, w, n, 1, "a tag as an argument") < 0)
+		return -1;
+	free(p->cfg->log_tag);
+	p->cfg->log_tag = xstrdup(w[1]);
 	return 0;
 }
 
@@ -586,6 +607,7 @@ static const struct global_kw global_kws[] = {
 	{ "gid",              g_identity },
 	{ "group",            g_identity },
 	{ "log",              g_log },
+	{ "log-tag",          g_log_tag },
 	{ "maxconn",          g_maxconn },
 	{ "pidfile",          g_pidfile },
 	{ "quiet",            g_quiet },
@@ -598,7 +620,7 @@ static const struct global_kw global_kws[] = {
 /* HAProxy keywords with no effect here yet: a warning, never silence. */
 static const char *const global_known[] = {
 	"ca-base", "cpu-map", "crt-base", "debug", "description",
-	"external-check", "hard-stop-after", "log-send-hostname", "log-tag",
+	"external-check", "hard-stop-after", "log-send-hostname",
 	"lua-load", "master-worker", "maxconnrate", "maxsslconn", "nbproc",
 	"nbthread", "node", "nosplice", "ssl-default-bind-ciphers",
 	"ssl-default-bind-options", "ssl-default-server-ciphers",
@@ -1098,9 +1120,12 @@ server_param(struct parser *p, struct proxy *px, struct server *srv,
 	}
 	if (!is_known_unsupported(server_params_done,
 	    NELEM(server_params_done), kw)) {
+		char quoted[64];
 		size_t used = strlen(ignored);
-		snprintf(ignored + used, ignored_len - used, "%s'%s'",
-		    used ? ", " : "", kw);
+		snprintf(quoted, sizeof(quoted), "'%s'", kw);
+		if (strstr(ignored, quoted) == NULL)
+			snprintf(ignored + used, ignored_len - used, "%s%s",
+			    used ? ", " : "", quoted);
 	}
 	if (is_flag) {
 		if (strcmp(kw, "backup") == 0)
@@ -1634,19 +1659,32 @@ check_timeouts(struct parser *p, struct proxy *px)
 		    px->name);
 }
 
+static int
+usable_servers(const struct proxy *px)
+{
+	int n = 0;
+
+	for (int i = 0; i < px->nservers; i++)
+		n += !px->servers[i].disabled && px->servers[i].weight > 0;
+	return n;
+}
+
 static void
 check_config(struct parser *p)
 {
 	for (struct proxy *px = p->cfg->proxies; px; px = px->next) {
 		if (px->cap & CAP_FE)
 			check_frontend(p, px);
+		else if (px->mode == MODE_TCP && (px->options & OPT_FORWARDFOR))
+			p_warn_at(p, px->line, "tcp backend '%s': 'option "
+			    "forwardfor' has no effect in tcp mode.", px->name);
 		check_timeouts(p, px);
-		if (px->nservers > 1)
-			p_warn_at(p, px->servers[1].line, "backend '%s' has "
-			    "%d servers: load balancing is not implemented "
-			    "yet; the first usable server gets every request "
-			    "(with 'option redispatch' the last retry tries "
-			    "the next one).", px->name, px->nservers);
+		if (usable_servers(px) > 1)
+			p_warn_at(p, px->line, "backend '%s' has %d usable "
+			    "servers: load balancing is not implemented yet; "
+			    "the first usable server gets every request (with "
+			    "'option redispatch' the last retry tries the next "
+			    "one).", px->name, usable_servers(px));
 	}
 }
 
@@ -1658,10 +1696,24 @@ config_init(struct config *cfg, const char *file)
 	cfg->maxconn = DEFAULT_MAXCONN;
 	cfg->bufsize = DEFAULT_BUFSIZE;
 	cfg->maxhdr = HTTP_DEFAULT_MAXHDR;
+	cfg->log_tag = xstrdup("wsproxy");
 }
 
 struct config *
 config_load(const char *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_plain("%s:0: cannot open configuration file: %s", file,
+		    strerror(errno));
+		return NULL;
+	}
+	return config_load_fd(fd, file);
+}
+
+struct config *
+config_load_fd(int fd, const char *file)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	struct parser p;
@@ -1677,10 +1729,11 @@ config_load(const char *file)
 	p.file = file;
 	p.tail = &cfg->proxies;
 	proxy_init_defaults(&p.defaults);
-	fp = fopen(file, "r");
+	fp = fdopen(fd, "r");
 	if (fp == NULL) {
-		log_plain("%s:0: cannot open configuration file: %s", file,
+		log_plain("%s:0: cannot read configuration file: %s", file,
 		    strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	while ((len = getline(&line, &cap, fp)) >= 0) {

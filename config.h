@@ -31,6 +31,7 @@ struct log_target {
 	int facility;
 	int max_level, min_level;
 	int len;
+	int raw;                /* "format raw": the message alone */
 };
 
 struct server {
@@ -43,6 +44,7 @@ struct server {
 	int nparams;
 	int weight, maxconn, disabled, backup, check;
 	int line;
+	int index;              /* in the scoreboard */
 };
 
 struct listener {
@@ -50,6 +52,7 @@ struct listener {
 	int fd;                 /* -1 until bound */
 	int accept_proxy;
 	int backlog;            /* 0: the frontend's maxconn */
+	int taken;              /* the fd came from the previous config */
 	int line;
 	struct proxy *fe;
 };
@@ -93,6 +96,8 @@ struct proxy {
 	struct switch_rule *rules;
 	int nrules;
 	int nbinds;
+	int index;              /* in the scoreboard */
+	int nlive;              /* parent only: this frontend's children */
 	struct proxy *next;
 };
 
@@ -105,6 +110,7 @@ struct config {
 	int daemon;
 	int quiet;
 	char *pidfile;
+	char *log_tag;          /* log-tag; default "wsproxy" */
 	int bufsize;            /* tune.bufsize */
 	int maxhdr;             /* tune.http.maxhdr */
 	struct log_target *logs;
@@ -119,6 +125,8 @@ struct config {
  * "FILE:LINE: message"; returns NULL if there was any error.
  */
 struct config *config_load(const char *file);
+/* The same, from an open file (closed here): a reload inside a chroot. */
+struct config *config_load_fd(int fd, const char *file);
 
 struct proxy *config_find_frontend(const struct config *cfg,
     const char *name);

@@ -13,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
 #include "relay.h"
+#include "scoreboard.h"
 #include "session.h"
 
 /* Room kept in the buffer for what we add to a head (HAProxy: maxrewrite). */
@@ -27,6 +30,22 @@
 #define LINGER_MS 1000
 /* Write timeout for our own error pages when no client timeout is set. */
 #define ERROR_WRITE_MS 5000
+
+/* What the log line of one request (or of a tcp connection) needs. */
+struct txn {
+	struct timeval date;            /* first byte, or the accept */
+	int64_t start_ms;
+	int64_t head_ms;                /* 0: stage not reached */
+	int64_t connect_start_ms, connected_ms, response_ms;
+	int status;                     /* -1: nothing sent */
+	unsigned long long bytes_before;
+	char term[2];                   /* %tsc's first two characters */
+	const struct proxy *be;
+	const struct server *srv;
+	int retries, redispatched;
+	char line[1024];                /* the request line, for the log */
+	size_t line_len;                /* 0: <BADREQ> */
+};
 
 struct session {
 	const struct config *cfg;
@@ -37,7 +56,9 @@ struct session {
 	struct http_hdr *req_hdrs, *resp_hdrs;
 	struct http_out req_head, resp_head;
 	int64_t accept_ms;
+	struct timeval accept_date;
 	int nreq;
+	struct txn txn;
 };
 
 /* Facts about the current request that outlive its parsed head. */
@@ -51,15 +72,120 @@ struct request_info {
 
 enum { KEEP_CLIENT = 1, CLOSE_CLIENT = 0 };
 
+/* Writes head bytes of our own (an error page, an interim head). */
+static int
+write_to_client(struct session *s, const char *data, size_t len)
+{
+	int timeout = s->fe->to.client ? s->fe->to.client : ERROR_WRITE_MS;
+
+	if (s->client.wfd < 0 ||
+	    relay_write_all(s->client.wfd, data, len, timeout) < 0)
+		return -1;
+	s->client.bytes_out += len;
+	return 0;
+}
+
 static void
 send_error(struct session *s, int status)
 {
 	const char *page;
 	size_t len = http_error_page(status, &page);
-	int timeout = s->fe->to.client ? s->fe->to.client : ERROR_WRITE_MS;
 
-	if (s->client.wfd >= 0)
-		(void)relay_write_all(s->client.wfd, page, len, timeout);
+	s->txn.status = status;
+	(void)write_to_client(s, page, len);
+}
+
+/* ---- the log line ---- */
+
+/* A new transaction starts with its first byte (or at the accept). */
+static void
+txn_start(struct session *s, int at_accept)
+{
+	struct txn *t = &s->txn;
+
+	memset(t, 0, sizeof(*t));
+	t->status = -1;
+	t->term[0] = t->term[1] = '-';
+	t->bytes_before = s->client.bytes_out;
+	if (at_accept) {
+		t->date = s->accept_date;
+		t->start_ms = s->accept_ms;
+	} else {
+		gettimeofday(&t->date, NULL);
+		t->start_ms = now_ms();
+	}
+}
+
+static void
+txn_end(struct session *s, char who, char stage)
+{
+	s->txn.term[0] = who;
+	s->txn.term[1] = stage;
+}
+
+static int
+elapsed(int64_t from, int64_t to)
+{
+	return from && to ? (int)(to - from) : -1;
+}
+
+static void
+txn_record(const struct session *s, struct access_record *r, int final)
+{
+	const struct txn *t = &s->txn;
+
+	memset(r, 0, sizeof(*r));
+	r->src = &s->src;
+	r->date = t->date;
+	r->frontend = s->fe->name;
+	r->backend = t->be ? t->be->name : NULL;
+	r->server = t->srv && t->connected_ms ? t->srv->name : NULL;
+	if (t->srv && t->connect_start_ms && !t->connected_ms)
+		r->server = t->srv->name;       /* named even when refused */
+	r->t_request = elapsed(t->start_ms, t->head_ms);
+	r->t_queue = t->connect_start_ms ? 0 : -1;
+	r->t_connect = elapsed(t->connect_start_ms, t->connected_ms);
+	r->t_response = elapsed(t->connected_ms, t->response_ms);
+	r->t_total = (int)(now_ms() - t->start_ms);
+	r->status = t->status;
+	r->bytes = s->client.bytes_out - t->bytes_before;
+	r->term[0] = t->term[0];
+	r->term[1] = t->term[1];
+	r->retries = t->retries;
+	r->redispatched = t->redispatched;
+	r->request_line = t->line_len ? t->line : NULL;
+	r->request_line_len = t->line_len;
+	sb_read(s->fe, t->be, t->srv, &r->counts);
+	if (final) {
+		/* tcplog: the whole connection */
+		r->date = s->accept_date;
+		r->t_total = (int)(now_ms() - s->accept_ms);
+		r->bytes = s->client.bytes_out;
+	}
+}
+
+/*
+ * Logs the transaction: an httplog line per request with "option
+ * httplog", else a tcplog line per connection (when final). "option
+ * dontlognull" hides connections on which the client sent nothing.
+ */
+static void
+txn_log(struct session *s, int final)
+{
+	struct access_record r;
+	char line[2048];
+	int httplog = (s->fe->options & OPT_HTTPLOG) && s->fe->mode == MODE_HTTP;
+
+	if (s->fe->nlogs == 0 || httplog == final)
+		return;
+	if ((s->fe->options & OPT_DONTLOGNULL) && s->client.bytes_in == 0)
+		return;
+	txn_record(s, &r, final);
+	if (httplog)
+		accesslog_http(&r, line, sizeof(line));
+	else
+		accesslog_tcp(&r, line, sizeof(line));
+	log_access(s->fe->logs, s->fe->nlogs, line);
 }
 
 /*
@@ -119,6 +245,16 @@ head_deadline(const struct session *s, int64_t first_byte_ms,
 	return to->client ? last_read_ms + to->client : 0;
 }
 
+/* A head that cannot be read: the error page, the log line. */
+static enum read_result
+head_failed(struct session *s, int status, char who)
+{
+	send_error(s, status);
+	txn_end(s, who, 'R');
+	txn_log(s, 0);
+	return READ_CLOSE;
+}
+
 static enum read_result
 read_request_head(struct session *s, size_t *head_len)
 {
@@ -126,6 +262,9 @@ read_request_head(struct session *s, size_t *head_len)
 	int64_t first_byte = s->cbuf.len > 0 ? started : 0;
 	int64_t last_read = s->nreq == 0 ? s->accept_ms : started;
 
+	/* The first request is dated from the accept until a byte comes. */
+	if (s->nreq == 0 || first_byte)
+		txn_start(s, s->nreq == 0 && !first_byte);
 	for (;;) {
 		struct pollfd pfd = { s->client.rfd, POLLIN, 0 };
 		int64_t deadline = head_deadline(s, first_byte, last_read);
@@ -134,18 +273,18 @@ read_request_head(struct session *s, size_t *head_len)
 
 		*head_len = http_head_end(s->cbuf.data + s->cbuf.start,
 		    s->cbuf.len);
-		if (*head_len > 0 && *head_len <= (size_t)max_head_len(s))
+		if (*head_len > 0 && *head_len <= (size_t)max_head_len(s)) {
+			s->txn.head_ms = now_ms();
 			return READ_OK;
-		if (*head_len > 0 || s->cbuf.len >= (size_t)max_head_len(s)) {
-			send_error(s, 400);
-			return READ_CLOSE;
 		}
+		if (*head_len > 0 || s->cbuf.len >= (size_t)max_head_len(s))
+			return head_failed(s, 400, 'P');
 		if (deadline > 0) {
 			int64_t left = deadline - now_ms();
 			if (left <= 0) {
 				/* An idle keep-alive connection just closes. */
 				if (s->nreq == 0 || s->cbuf.len > 0)
-					send_error(s, 408);
+					return head_failed(s, 408, 'c');
 				return READ_CLOSE;
 			}
 			timeout = (int)left;
@@ -168,14 +307,16 @@ read_request_head(struct session *s, size_t *head_len)
 			/* HAProxy answers 400 to a client that gave up
 			 * mid-request, or sent nothing at all. */
 			if (s->nreq == 0 || s->cbuf.len > 0)
-				send_error(s, 400);
+				return head_failed(s, 400, 'C');
 			return READ_CLOSE;
 		}
 		s->cbuf.len += (size_t)n;
 		s->client.bytes_in += (unsigned long long)n;
 		last_read = now_ms();
-		if (first_byte == 0)
+		if (first_byte == 0) {
 			first_byte = last_read;
+			txn_start(s, 0);
+		}
 	}
 }
 
@@ -269,32 +410,51 @@ connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
  * last retry goes to another server.
  */
 static int
-connect_backend(const struct session *s, const struct proxy *be)
+connect_backend(struct session *s, const struct proxy *be)
 {
-	int which = 0, fd = -1;
+	struct txn *t = &s->txn;
+	int which = 0, fd = -1, rc = -1;
 
+	t->be = be;
+	t->connect_start_ms = now_ms();
 	for (int attempt = 0; attempt <= be->retries; attempt++) {
-		const struct server *srv;
 		struct net_addr addr;
-		int rc;
 
 		if (attempt > 0 && attempt == be->retries &&
-		    (be->options & OPT_REDISPATCH))
+		    (be->options & OPT_REDISPATCH)) {
 			which++;
-		srv = pick_server(be, which);
-		if (srv == NULL)
-			return -1;
-		server_addr(s, srv, &addr);
+			t->redispatched = 1;
+		}
+		t->srv = pick_server(be, which);
+		if (t->srv == NULL)
+			break;
+		t->retries = attempt;
+		server_addr(s, t->srv, &addr);
 		rc = connect_once(&addr, be->to.connect, &fd);
-		if (rc == 0)
+		if (rc == 0) {
+			t->connected_ms = now_ms();
+			sb_add_backend(be, 1);
+			sb_add_server(t->srv, 1);
 			return fd;
+		}
 		if (rc == -1 && attempt < be->retries) {
 			int pause = be->to.connect && be->to.connect < 1000 ?
 			    be->to.connect : 1000;
 			poll(NULL, 0, pause);
 		}
 	}
+	/* SC--: refused or no server; sC--: the connect timed out */
+	txn_end(s, rc == -2 ? 's' : 'S', 'C');
 	return -1;
+}
+
+static void
+close_server(struct session *s)
+{
+	close(s->server.rfd);
+	s->server.rfd = s->server.wfd = -1;
+	sb_add_backend(s->txn.be, -1);
+	sb_add_server(s->txn.srv, -1);
 }
 
 /* ---- forwarding ---- */
@@ -391,14 +551,40 @@ copy_head_out(struct http_out *out, const char *head, size_t len)
 	http_out_add(out, head, len);
 }
 
-/* After a 101: both directions become an opaque tunnel. */
+/* %tsc for a relay that ended with st because of culprit. */
+static void
+txn_end_relay(struct session *s, enum relay_status st,
+    const struct side *culprit, char stage)
+{
+	int client = culprit == &s->client;
+
+	switch (st) {
+	case RELAY_DONE:
+	case RELAY_HEAD:
+		break;
+	case RELAY_TIMEOUT:
+		txn_end(s, client ? 'c' : 's', stage);
+		break;
+	case RELAY_BAD_BODY:
+	case RELAY_HEAD_TOO_BIG:
+		txn_end(s, 'P', stage);
+		break;
+	case RELAY_EOF:
+	case RELAY_WRITE_ERROR:
+		txn_end(s, client ? 'C' : 'S', stage);
+		break;
+	}
+}
+
+/* After a 101 (or in tcp mode): both directions are an opaque tunnel. */
 static void
 run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
     struct flow *down)
 {
 	struct flow *flows[2] = { up, down };
-	struct side *culprit;
+	struct side *culprit = NULL;
 	int64_t now = now_ms();
+	enum relay_status st;
 
 	s->client.timeout_ms = be->to.tunnel ? be->to.tunnel :
 	    s->fe->to.client;
@@ -406,10 +592,16 @@ run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
 	s->client.last_ms = s->server.last_ms = now;
 	flow_start(up, FLOW_TUNNEL, BODY_NONE, 0);
 	flow_start(down, FLOW_TUNNEL, BODY_NONE, 0);
-	(void)relay_run(flows, 2, -1, &culprit);
+	st = relay_run(flows, 2, -1, &culprit);
+	txn_end_relay(s, st, culprit, 'D');
 }
 
-/* What to do once the response head is known. */
+/*
+ * What to do once the response head is known: an error status for the
+ * client, 0 to wait for another head (after an interim 1xx), -1 when the
+ * connection is over (a tunnel that ended, a client gone), or KEEP_CLIENT
+ * / CLOSE_CLIENT with the body flow set up (*final set).
+ */
 static int
 handle_response(struct session *s, const struct proxy *be,
     const struct request_info *ri, struct flow *up, struct flow *down,
@@ -422,12 +614,15 @@ handle_response(struct session *s, const struct proxy *be,
 	int client_close;
 
 	*final = 0;
+	s->txn.response_ms = now_ms();
 	if (http_parse_response(head, head_len, &resp, s->resp_hdrs,
-	    s->cfg->maxhdr, ri->is_head) < 0)
+	    s->cfg->maxhdr, ri->is_head) < 0 ||
+	    (resp.status == 101 && !upgrade_response_ok(ri, &resp))) {
+		txn_end(s, 'P', 'H');
 		return 502;
+	}
+	s->txn.status = resp.status;
 	if (resp.status == 101) {
-		if (!upgrade_response_ok(ri, &resp))
-			return 502;
 		copy_head_out(&s->resp_head, head, head_len);
 		buf_consume(&s->sbuf, head_len);
 		down->pre = s->resp_head.data;
@@ -438,12 +633,10 @@ handle_response(struct session *s, const struct proxy *be,
 	}
 	if (resp.status < 200) {
 		/* Interim (100 Continue...): pass it on now, wait for more. */
-		int timeout = s->fe->to.client ? s->fe->to.client :
-		    ERROR_WRITE_MS;
 		buf_consume(&s->sbuf, head_len);
-		if (relay_write_all(s->client.wfd, head, head_len,
-		    timeout) < 0) {
-			*final = 1;     /* the client is gone: stop here */
+		if (write_to_client(s, head, head_len) < 0) {
+			txn_end(s, 'C', 'H');
+			*final = 1;
 			return -1;
 		}
 		return 0;
@@ -451,8 +644,10 @@ handle_response(struct session *s, const struct proxy *be,
 	client_close = s->fe->conn_mode == CONN_MODE_CLO || ri->wants_close ||
 	    resp.body == BODY_UNTIL_CLOSE;
 	http_build_response(&resp, client_close, ri->is_http10, &s->resp_head);
-	if (s->resp_head.overflow)
+	if (s->resp_head.overflow) {
+		txn_end(s, 'P', 'H');
 		return 502;
+	}
 	buf_consume(&s->sbuf, head_len);
 	down->pre = s->resp_head.data;
 	down->pre_len = s->resp_head.len;
@@ -512,6 +707,8 @@ exchange(struct session *s, const struct proxy *be,
 			keep = rc;
 	}
 	/* Once the response has started, closing is all that is left. */
+	txn_end_relay(s, st, culprit, final ? 'D' : culprit == &s->client ?
+	    'D' : 'H');
 	if (!final) {
 		int status = exchange_error(s, st, culprit);
 		if (status != 0)
@@ -531,42 +728,45 @@ request_info_init(struct request_info *ri, const struct http_msg *req)
 	ri->websocket = ri->upgrade && req->upgrade_websocket;
 }
 
-/* Serves one parsed-to-be request; returns KEEP_CLIENT or CLOSE_CLIENT. */
-static int
-serve_request(struct session *s, size_t head_len)
+/* Keeps the request line for the log, as received. */
+static void
+txn_set_line(struct session *s, const struct http_msg *req)
 {
-	struct http_msg req;
-	struct request_info ri;
-	struct http_fwd_opts opts = { 0, NULL, NULL };
-	const struct proxy *be;
+	const char *lf = memchr(req->head, '\n', req->head_len);
+	size_t n = lf ? (size_t)(lf - req->head) : 0;
+
+	if (n > 0 && req->head[n - 1] == '\r')
+		n--;
+	if (n > sizeof(s->txn.line))
+		n = sizeof(s->txn.line);
+	memcpy(s->txn.line, req->head, n);
+	s->txn.line_len = n;
+}
+
+/* Our own answer instead of the server's; the connection ends. */
+static int
+refuse(struct session *s, int status, char who, char stage)
+{
+	if (who != 0)
+		txn_end(s, who, stage);
+	send_error(s, status);
+	txn_log(s, 0);
+	return CLOSE_CLIENT;
+}
+
+/* Sends the request on and relays what comes back. */
+static int
+forward(struct session *s, const struct proxy *be, struct http_msg *req,
+    const struct request_info *ri, size_t head_len)
+{
+	struct http_fwd_opts opts = { ri->upgrade, NULL, NULL };
 	struct flow up, down;
 	char ip[64];
-	int keep;
 
-	if (http_parse_request(s->cbuf.data + s->cbuf.start, head_len, &req,
-	    s->req_hdrs, s->cfg->maxhdr) < 0) {
-		send_error(s, 400);
-		return CLOSE_CLIENT;
-	}
-	request_info_init(&ri, &req);
-	if (ri.websocket && !websocket_key_ok(&req)) {
-		send_error(s, 400);
-		return CLOSE_CLIENT;
-	}
-	be = route(s, &req);
-	if (be == NULL || (s->server.rfd = connect_backend(s, be)) < 0) {
-		send_error(s, 503);
-		return CLOSE_CLIENT;
-	}
-	s->server.wfd = s->server.rfd;
-	opts.websocket_upgrade = ri.upgrade;
-	forwardfor(s, be, &req, &opts, ip, sizeof(ip));
-	http_build_request(&req, &opts, &s->req_head);
-	if (s->req_head.overflow) {
-		send_error(s, 500);
-		close(s->server.rfd);
-		return CLOSE_CLIENT;
-	}
+	forwardfor(s, be, req, &opts, ip, sizeof(ip));
+	http_build_request(req, &opts, &s->req_head);
+	if (s->req_head.overflow)
+		return -1;
 	/* From here on the parsed head is not used: its bytes may move. */
 	buf_consume(&s->cbuf, head_len);
 	s->sbuf.start = s->sbuf.len = 0;
@@ -575,15 +775,44 @@ serve_request(struct session *s, size_t head_len)
 	    .pre_len = s->req_head.len };
 	down = (struct flow){ .from = &s->server, .to = &s->client,
 	    .buf = &s->sbuf };
-	flow_start(&up, FLOW_BODY, req.body, req.content_length);
+	flow_start(&up, FLOW_BODY, req->body, req->content_length);
 	flow_start(&down, FLOW_HEAD, BODY_NONE, 0);
 	s->server.eof = s->server.wr_shut = 0;
 	s->client.timeout_ms = s->fe->to.client;
 	s->server.timeout_ms = be->to.server;
 	s->client.last_ms = s->server.last_ms = now_ms();
-	keep = exchange(s, be, &ri, &up, &down);
-	close(s->server.rfd);
-	s->server.rfd = s->server.wfd = -1;
+	return exchange(s, be, ri, &up, &down);
+}
+
+/* Serves one request whose head is complete; KEEP_ or CLOSE_CLIENT. */
+static int
+serve_request(struct session *s, size_t head_len)
+{
+	struct http_msg req;
+	struct request_info ri;
+	const struct proxy *be;
+	int keep;
+
+	if (http_parse_request(s->cbuf.data + s->cbuf.start, head_len, &req,
+	    s->req_hdrs, s->cfg->maxhdr) < 0) {
+		s->txn.head_ms = 0;     /* no request: TR is -1 */
+		return refuse(s, 400, 'P', 'R');
+	}
+	txn_set_line(s, &req);
+	request_info_init(&ri, &req);
+	if (ri.websocket && !websocket_key_ok(&req))
+		return refuse(s, 400, 'P', 'R');
+	be = route(s, &req);
+	if (be == NULL)
+		return refuse(s, 503, 'S', 'C');
+	if ((s->server.rfd = connect_backend(s, be)) < 0)
+		return refuse(s, 503, 0, 0);
+	s->server.wfd = s->server.rfd;
+	keep = forward(s, be, &req, &ri, head_len);
+	if (keep < 0)
+		keep = refuse(s, 500, 'I', 'R');
+	close_server(s);
+	txn_log(s, 0);
 	return keep;
 }
 
@@ -594,7 +823,12 @@ serve_tcp(struct session *s)
 	const struct proxy *be = route(s, NULL);
 	struct flow up, down;
 
-	if (be == NULL || (s->server.rfd = connect_backend(s, be)) < 0)
+	txn_start(s, 1);
+	if (be == NULL) {
+		txn_end(s, 'S', 'C');
+		return;
+	}
+	if ((s->server.rfd = connect_backend(s, be)) < 0)
 		return;
 	s->server.wfd = s->server.rfd;
 	up = (struct flow){ .from = &s->client, .to = &s->server,
@@ -602,7 +836,7 @@ serve_tcp(struct session *s)
 	down = (struct flow){ .from = &s->server, .to = &s->client,
 	    .buf = &s->sbuf };
 	run_tunnel(s, be, &up, &down);
-	close(s->server.rfd);
+	close_server(s);
 }
 
 static void
@@ -613,6 +847,7 @@ session_init(struct session *s, const struct config *cfg,
 	s->cfg = cfg;
 	s->fe = fe;
 	s->accept_ms = now_ms();
+	gettimeofday(&s->accept_date, NULL);
 	s->client.rfd = rfd;
 	s->client.wfd = wfd;
 	s->server.rfd = s->server.wfd = -1;
@@ -647,4 +882,5 @@ session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
 			s.nreq++;
 	}
 	close_client(&s);
+	txn_log(&s, 1);
 }

@@ -1,7 +1,7 @@
 /*
- * wsproxy.c - command line, listeners, the accept loop and signals.
+ * wsproxy.c - command line, the accept loop, children and signals.
  *
- * The parent parses the configuration once, binds every listener, drops
+ * The parent parses the configuration once, opens every listener, drops
  * privileges, and then only accepts and forks: each connection is served
  * by its own child (session.c), so a crash in one never touches another.
  * Signals arrive through a self-pipe that sits in the same poll() set as
@@ -19,30 +19,34 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "listener.h"
 #include "log.h"
+#include "logtarget.h"
 #include "net.h"
+#include "scoreboard.h"
 #include "session.h"
 
-#define WSPROXY_VERSION "0.1.0"
+#define WSPROXY_VERSION "0.2.0"
 #define ACCEPT_BURST 16         /* connections accepted per poll wake-up */
 #define EMFILE_PAUSE_MS 100     /* out of descriptors: stop accepting */
 
 struct child {
 	pid_t pid;
-	struct proxy *fe;
+	struct proxy *fe;           /* NULL once a reload removed it */
 };
 
 /* The parent's state. */
 struct server_state {
 	struct config *cfg;
-	struct child *children;     /* cfg->maxconn slots, pid 0 = free */
-	int nchildren;
-	struct proxy **fe_of_count; /* frontends, to count their children */
-	int *fe_live;
-	int nfe;
+	const char *cfg_file;
+	int cfg_dir;                /* the file's directory, for reloads */
+	char *cfg_name;
+	struct child *children;     /* pid 0 = a free slot */
+	int nslots, nchildren;
 	char *pidfile_name;         /* the file's name in its directory */
 	int pidfile_dir;            /* its directory, opened before chroot */
 	int stopping;               /* SIGUSR1: finish, accept nothing */
@@ -58,6 +62,8 @@ usage(FILE *out)
 	    "[-p pidfile] [-f file]\n");
 }
 
+/* ---- signals ---- */
+
 static void
 on_signal(int sig)
 {
@@ -72,15 +78,17 @@ on_signal(int sig)
 		got_usr1 = 1;
 	else if (sig == SIGHUP)
 		got_hup = 1;
-	(void)write(signal_pipe[1], &c, 1);
+	(void)!write(signal_pipe[1], &c, 1);
 	errno = saved;
 }
+
+static const int handled_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1,
+    SIGHUP };
 
 static void
 setup_signals(void)
 {
 	struct sigaction sa;
-	int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP };
 
 	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		fatal("pipe");
@@ -88,8 +96,9 @@ setup_signals(void)
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) < 0)
+	for (size_t i = 0; i < sizeof(handled_signals) /
+	    sizeof(handled_signals[0]); i++)
+		if (sigaction(handled_signals[i], &sa, NULL) < 0)
 			fatal("sigaction");
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -98,33 +107,14 @@ setup_signals(void)
 static void
 reset_signals_in_child(void)
 {
-	int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP };
-
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
+	for (size_t i = 0; i < sizeof(handled_signals) /
+	    sizeof(handled_signals[0]); i++)
+		signal(handled_signals[i], SIG_DFL);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
 }
 
 /* ---- start-up ---- */
-
-static void
-bind_listeners(struct config *cfg)
-{
-	char where[128];
-
-	for (int i = 0; i < cfg->nlisteners; i++) {
-		struct listener *l = &cfg->listeners[i];
-		int backlog = l->backlog ? l->backlog : l->fe->maxconn;
-		net_addr_str(&l->addr, where, sizeof(where));
-		l->fd = net_listen(&l->addr, backlog);
-		if (l->fd < 0)
-			fatal("%s:%d: cannot bind %s for %s '%s'", cfg->file,
-			    l->line, where, l->fe->kind, l->fe->name);
-		log_info("listening on %s (%s '%s')", where, l->fe->kind,
-		    l->fe->name);
-	}
-}
 
 static void
 daemonize(void)
@@ -148,7 +138,25 @@ daemonize(void)
 			fatal("dup2");
 	if (fd > 2)
 		close(fd);
-	log_init(LOG_TO_SYSLOG);
+	log_init(LOG_TO_TARGETS, 0);
+}
+
+/* Opens the directory of path (relative to start_dir); sets *name. */
+static int
+open_parent_dir(const char *path, const char *start_dir, char **name)
+{
+	char *abs, *slash;
+	int fd;
+
+	if (asprintf(&abs, "%s%s%s", path[0] == '/' ? "" : start_dir,
+	    path[0] == '/' ? "" : "/", path) < 0)
+		fatal("asprintf");
+	slash = strrchr(abs, '/');
+	*slash = '\0';
+	*name = slash + 1;
+	fd = open(slash == abs ? "/" : abs, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	return fd;
 }
 
 /*
@@ -159,17 +167,9 @@ daemonize(void)
 static void
 write_pidfile(struct server_state *st, const char *path, const char *start_dir)
 {
-	char *abs, *slash;
 	int fd;
 
-	if (asprintf(&abs, "%s%s%s", path[0] == '/' ? "" : start_dir,
-	    path[0] == '/' ? "" : "/", path) < 0)
-		fatal("asprintf");
-	slash = strrchr(abs, '/');
-	*slash = '\0';
-	st->pidfile_name = slash + 1;
-	st->pidfile_dir = open(slash == abs ? "/" : abs,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	st->pidfile_dir = open_parent_dir(path, start_dir, &st->pidfile_name);
 	if (st->pidfile_dir < 0)
 		fatal("cannot open the directory of pid file %s", path);
 	fd = openat(st->pidfile_dir, st->pidfile_name, O_WRONLY | O_CREAT |
@@ -189,44 +189,78 @@ remove_pidfile(const struct server_state *st)
 }
 
 /* chroot, then groups, gid and uid: after binding, so :80 works as root. */
-static void
+static const char *
 drop_privileges(const struct config *cfg)
 {
-	if (cfg->chroot_dir != NULL) {
-		if (chroot(cfg->chroot_dir) < 0 || chdir("/") < 0)
-			fatal("cannot chroot(%s)", cfg->chroot_dir);
-	}
+	if (cfg->chroot_dir != NULL &&
+	    (chroot(cfg->chroot_dir) < 0 || chdir("/") < 0))
+		return "chroot";
 	/* Supplementary groups (root's) never survive a change of identity. */
 	if ((cfg->gid != 0 || cfg->uid != 0) && setgroups(0, NULL) < 0)
-		fatal("cannot drop supplementary groups");
+		return "setgroups";
 	if (cfg->gid != 0 && setgid(cfg->gid) < 0)
-		fatal("cannot set gid %ld", (long)cfg->gid);
+		return "setgid";
 	if (cfg->uid != 0 && setuid(cfg->uid) < 0)
-		fatal("cannot set uid %ld", (long)cfg->uid);
+		return "setuid";
+	return NULL;
+}
+
+/* Every log target, global and per proxy, gets its socket now. */
+static void
+open_log_targets(const struct config *cfg)
+{
+	log_set_targets(cfg->logs, cfg->nlogs, cfg->log_tag);
+	for (const struct proxy *px = cfg->proxies; px; px = px->next)
+		logtarget_open(px->logs, px->nlogs);
 }
 
 /* ---- children ---- */
 
-static int
-fe_index(const struct server_state *st, const struct proxy *fe)
-{
-	for (int i = 0; i < st->nfe; i++)
-		if (st->fe_of_count[i] == fe)
-			return i;
-	return 0;
-}
-
 static void
 child_add(struct server_state *st, pid_t pid, struct proxy *fe)
 {
-	for (int i = 0; i < st->cfg->maxconn; i++) {
+	if (st->nchildren == st->nslots) {
+		int nslots = st->nslots ? st->nslots * 2 : 64;
+		struct child *grown = reallocarray(st->children,
+		    (size_t)nslots, sizeof(*grown));
+		if (grown == NULL) {
+			/* Not counted: it still runs and is still reaped. */
+			log_warn("child table");
+			return;
+		}
+		memset(grown + st->nslots, 0, (size_t)(nslots - st->nslots) *
+		    sizeof(*grown));
+		st->children = grown;
+		st->nslots = nslots;
+	}
+	for (int i = 0; i < st->nslots; i++) {
 		if (st->children[i].pid == 0) {
 			st->children[i].pid = pid;
 			st->children[i].fe = fe;
 			st->nchildren++;
-			st->fe_live[fe_index(st, fe)]++;
+			fe->nlive++;
+			sb_add_process(1);
+			sb_add_frontend(fe, 1);
 			return;
 		}
+	}
+}
+
+static void
+child_gone(struct server_state *st, pid_t pid)
+{
+	for (int i = 0; i < st->nslots; i++) {
+		struct child *c = &st->children[i];
+		if (c->pid != pid)
+			continue;
+		c->pid = 0;
+		st->nchildren--;
+		sb_add_process(-1);
+		if (c->fe != NULL) {
+			c->fe->nlive--;
+			sb_add_frontend(c->fe, -1);
+		}
+		return;
 	}
 }
 
@@ -238,14 +272,7 @@ reap_children(struct server_state *st)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (int i = 0; i < st->cfg->maxconn; i++) {
-			if (st->children[i].pid != pid)
-				continue;
-			st->children[i].pid = 0;
-			st->nchildren--;
-			st->fe_live[fe_index(st, st->children[i].fe)]--;
-			break;
-		}
+		child_gone(st, pid);
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
 			log_warnx("child %ld killed by signal %d", (long)pid,
 			    WTERMSIG(status));
@@ -255,7 +282,7 @@ reap_children(struct server_state *st)
 static void
 kill_children(struct server_state *st)
 {
-	for (int i = 0; i < st->cfg->maxconn; i++)
+	for (int i = 0; i < st->nslots; i++)
 		if (st->children[i].pid > 0)
 			(void)kill(st->children[i].pid, SIGTERM);
 }
@@ -269,9 +296,9 @@ serve_child(struct server_state *st, struct listener *l, int fd)
 	reset_signals_in_child();
 	if (st->pidfile_name != NULL)
 		close(st->pidfile_dir);
-	for (int i = 0; i < st->cfg->nlisteners; i++)
-		if (st->cfg->listeners[i].fd >= 0)
-			close(st->cfg->listeners[i].fd);
+	if (st->cfg_dir >= 0)
+		close(st->cfg_dir);
+	listeners_close(st->cfg);
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	if (getpeername(fd, (struct sockaddr *)&src, &slen) < 0)
@@ -288,7 +315,7 @@ static int
 may_accept(const struct server_state *st, const struct listener *l)
 {
 	return !st->stopping && st->nchildren < st->cfg->maxconn &&
-	    st->fe_live[fe_index(st, l->fe)] < l->fe->maxconn;
+	    l->fe->nlive < l->fe->maxconn;
 }
 
 /* Accepts a burst; returns -1 if out of descriptors (pause a moment). */
@@ -318,14 +345,70 @@ accept_burst(struct server_state *st, struct listener *l)
 	return 0;
 }
 
-static void
-close_listeners(struct config *cfg)
+/* ---- reload ---- */
+
+static struct config *
+reread_config(struct server_state *st)
 {
-	for (int i = 0; i < cfg->nlisteners; i++) {
-		if (cfg->listeners[i].fd >= 0)
-			close(cfg->listeners[i].fd);
-		cfg->listeners[i].fd = -1;
+	int fd = st->cfg_dir >= 0 ? openat(st->cfg_dir, st->cfg_name,
+	    O_RDONLY | O_CLOEXEC) : open(st->cfg_file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_warn("reload: cannot open %s", st->cfg_file);
+		return NULL;
 	}
+	return config_load_fd(fd, st->cfg_file);
+}
+
+/*
+ * SIGHUP: a valid new configuration takes over; unchanged listeners are
+ * kept open (no connection is refused meanwhile), new ones are bound and
+ * vanished ones closed. Children keep the configuration they were forked
+ * with. An invalid file, or an address that cannot be bound, changes
+ * nothing.
+ */
+static void
+reload(struct server_state *st)
+{
+	struct config *old = st->cfg, *cfg;
+
+	log_notice("reloading %s", st->cfg_file);
+	if ((cfg = reread_config(st)) == NULL) {
+		log_warnx("reload: %s is invalid; still running the previous "
+		    "configuration", st->cfg_file);
+		return;
+	}
+	if (listeners_open(cfg, old) < 0) {
+		log_warnx("reload: still running the previous configuration");
+		return;
+	}
+	listeners_close(old);
+	scoreboard_init(cfg);
+	sb_set_process(st->nchildren);
+	for (int i = 0; i < st->nslots; i++) {
+		struct child *c = &st->children[i];
+		if (c->pid == 0 || c->fe == NULL)
+			continue;
+		c->fe = config_find_frontend(cfg, c->fe->name);
+		if (c->fe != NULL) {
+			c->fe->nlive++;
+			sb_add_frontend(c->fe, 1);
+		}
+	}
+	open_log_targets(cfg);
+	st->cfg = cfg;    /* the old one stays: old children's entries */
+	log_notice("reloaded %s: %d listeners, %d connections carry on",
+	    st->cfg_file, cfg->nlisteners, st->nchildren);
+}
+
+static void
+stop(struct server_state *st, int code)
+{
+	listeners_close(st->cfg);
+	kill_children(st);
+	remove_pidfile(st);
+	log_notice("stopped");
+	exit(code);
 }
 
 static void
@@ -341,41 +424,37 @@ handle_signals(struct server_state *st)
 	}
 	if (got_usr1) {
 		got_usr1 = 0;
-		log_info("soft stop: closing listeners, %d connections left",
+		log_notice("soft stop: listeners closed, %d connections left",
 		    st->nchildren);
 		st->stopping = 1;
-		close_listeners(st->cfg);
+		listeners_close(st->cfg);
 	}
 	if (got_hup) {
 		got_hup = 0;
-		log_warnx("SIGHUP: reload is not implemented yet; ignored");
+		if (!st->stopping)
+			reload(st);
 	}
-}
-
-static void
-stop(struct server_state *st, int code)
-{
-	close_listeners(st->cfg);
-	kill_children(st);
-	remove_pidfile(st);
-	log_info("stopped");
-	exit(code);
 }
 
 static void
 accept_loop(struct server_state *st)
 {
-	struct config *cfg = st->cfg;
-	struct pollfd *pfd = calloc((size_t)cfg->nlisteners + 1, sizeof(*pfd));
-	struct listener **owner = calloc((size_t)cfg->nlisteners + 1,
-	    sizeof(*owner));
-	int pause_ms = -1;
+	struct pollfd *pfd = NULL;
+	struct listener **owner = NULL;
+	int pause_ms = -1, room = 0;
 
-	if (pfd == NULL || owner == NULL)
-		fatal("calloc");
 	for (;;) {
+		struct config *cfg = st->cfg;
 		int n = 1;
 
+		if (room < cfg->nlisteners + 1) {
+			room = cfg->nlisteners + 1;
+			pfd = reallocarray(pfd, (size_t)room, sizeof(*pfd));
+			owner = reallocarray(owner, (size_t)room,
+			    sizeof(*owner));
+			if (pfd == NULL || owner == NULL)
+				fatal("reallocarray");
+		}
 		pfd[0] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
 		for (int i = 0; i < cfg->nlisteners && pause_ms < 0; i++) {
 			struct listener *l = &cfg->listeners[i];
@@ -394,6 +473,8 @@ accept_loop(struct server_state *st)
 			stop(st, 0);
 		if (st->stopping && st->nchildren == 0)
 			stop(st, 0);
+		if (cfg != st->cfg)
+			continue;       /* reloaded: the poll set is stale */
 		for (int i = 1; i < n; i++)
 			if ((pfd[i].revents & POLLIN) && owner[i]->fd >= 0 &&
 			    accept_burst(st, owner[i]) < 0)
@@ -401,32 +482,49 @@ accept_loop(struct server_state *st)
 	}
 }
 
+/* ---- inetd mode ---- */
+
+/* ucspi-tcp (TCPREMOTEIP) or stunnel (REMOTE_HOST) name the client. */
 static void
-state_init(struct server_state *st, struct config *cfg)
+address_from_env(struct sockaddr_storage *ss, const char *ip_var,
+    const char *port_var)
 {
-	memset(st, 0, sizeof(*st));
-	st->cfg = cfg;
-	st->children = calloc((size_t)cfg->maxconn, sizeof(*st->children));
-	for (struct proxy *px = cfg->proxies; px; px = px->next)
-		st->nfe++;
-	st->fe_of_count = calloc((size_t)st->nfe + 1, sizeof(struct proxy *));
-	st->fe_live = calloc((size_t)st->nfe + 1, sizeof(int));
-	if (st->children == NULL || st->fe_of_count == NULL ||
-	    st->fe_live == NULL)
-		fatal("calloc");
-	st->nfe = 0;
-	for (struct proxy *px = cfg->proxies; px; px = px->next)
-		st->fe_of_count[st->nfe++] = px;
+	const char *ip = getenv(ip_var), *port = getenv(port_var);
+	struct net_addr a;
+	int prefix;
+
+	if (ip == NULL || net_parse_network(ip, &a, &prefix, 0) < 0)
+		return;
+	*ss = a.ss;
+	net_set_port(ss, port ? atoi(port) : 0);
 }
 
-/* ---- inetd mode ---- */
+static void
+inetd_addresses(struct sockaddr_storage *src, struct sockaddr_storage *dst)
+{
+	socklen_t slen = sizeof(*src), dlen = sizeof(*dst);
+
+	memset(src, 0, sizeof(*src));
+	memset(dst, 0, sizeof(*dst));
+	/* fd 0 is a socket under inetd; two pipes under a wrapper. */
+	if (getpeername(0, (struct sockaddr *)src, &slen) < 0 ||
+	    (src->ss_family != AF_INET && src->ss_family != AF_INET6)) {
+		src->ss_family = AF_UNSPEC;
+		address_from_env(src, "REMOTE_HOST", "REMOTE_PORT");
+		address_from_env(src, "TCPREMOTEIP", "TCPREMOTEPORT");
+	}
+	if (getsockname(0, (struct sockaddr *)dst, &dlen) < 0 ||
+	    (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)) {
+		dst->ss_family = AF_UNSPEC;
+		address_from_env(dst, "TCPLOCALIP", "TCPLOCALPORT");
+	}
+}
 
 static void
 serve_inetd(struct config *cfg, const char *fe_name)
 {
 	struct proxy *fe = NULL;
 	struct sockaddr_storage src, dst;
-	socklen_t slen = sizeof(src), dlen = sizeof(dst);
 
 	if (fe_name != NULL)
 		fe = config_find_frontend(cfg, fe_name);
@@ -438,16 +536,58 @@ serve_inetd(struct config *cfg, const char *fe_name)
 		    fe_name ? fe_name : "");
 		exit(EXIT_CONFIG);
 	}
-	memset(&src, 0, sizeof(src));
-	memset(&dst, 0, sizeof(dst));
-	/* fd 0 may be a socket (inetd) or a pipe (a wrapper). */
-	if (getpeername(0, (struct sockaddr *)&src, &slen) < 0)
-		src.ss_family = AF_UNSPEC;
-	if (getsockname(0, (struct sockaddr *)&dst, &dlen) < 0)
-		dst.ss_family = AF_UNSPEC;
+	inetd_addresses(&src, &dst);
 	signal(SIGPIPE, SIG_IGN);
+	open_log_targets(cfg);
+	scoreboard_init(cfg);
+	sb_add_process(1);
+	sb_add_frontend(fe, 1);
 	session_serve(cfg, fe, 0, 1, &src, &dst);
 	exit(0);
+}
+
+/* ---- main ---- */
+
+static void
+start(struct config *cfg, const char *file, const char *pidfile,
+    int foreground)
+{
+	struct server_state st;
+	char start_dir[4096] = "/";
+	const char *failed;
+
+	memset(&st, 0, sizeof(st));
+	st.cfg = cfg;
+	st.cfg_file = file;
+	st.pidfile_dir = -1;
+	if (pidfile == NULL)
+		pidfile = cfg->pidfile;
+	/* Relative names are relative to where we were started. */
+	if (((pidfile && pidfile[0] != '/') || file[0] != '/') &&
+	    getcwd(start_dir, sizeof(start_dir)) == NULL)
+		fatal("getcwd");
+	/* The config's directory stays reachable for reloads, chroot or not. */
+	st.cfg_dir = open_parent_dir(file, start_dir, &st.cfg_name);
+	listeners_take_systemd();
+	setup_signals();
+	if (listeners_open(cfg, NULL) < 0)
+		exit(EXIT_SYSTEM);
+	listeners_drop_unclaimed();
+	open_log_targets(cfg);
+	scoreboard_init(cfg);
+	tzset();        /* the local time zone, read before any chroot */
+	if (cfg->daemon && !foreground)
+		daemonize();
+	if (pidfile != NULL)
+		write_pidfile(&st, pidfile, start_dir);
+	if ((failed = drop_privileges(cfg)) != NULL) {
+		log_warn("cannot drop privileges (%s)", failed);
+		remove_pidfile(&st);
+		exit(EXIT_SYSTEM);
+	}
+	log_notice("wsproxy %s started: %d listeners", WSPROXY_VERSION,
+	    cfg->nlisteners);
+	accept_loop(&st);
 }
 
 int
@@ -456,8 +596,6 @@ main(int argc, char **argv)
 	const char *file = "wsproxy.conf", *fe_name = NULL, *pidfile = NULL;
 	int check = 0, foreground = 0, inetd = 0, ch;
 	struct config *cfg;
-	struct server_state st;
-	char start_dir[4096];
 
 	while ((ch = getopt(argc, argv, "cdf:F:hip:v")) != -1) {
 		switch (ch) {
@@ -483,7 +621,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* In inetd mode fd 2 may be the client: never write there. */
-	log_init(inetd && !check ? LOG_TO_NOWHERE_BUT_SYSLOG : LOG_TO_STDERR);
+	log_init(inetd && !check ? LOG_TO_INETD : LOG_TO_STDERR, foreground);
 	cfg = config_load(file);
 	if (cfg == NULL)
 		return EXIT_CONFIG;
@@ -498,19 +636,6 @@ main(int argc, char **argv)
 		    "serve but in inetd mode (-i)", file);
 		return EXIT_CONFIG;
 	}
-	/* A relative pid file name is relative to where we were started. */
-	if (getcwd(start_dir, sizeof(start_dir)) == NULL)
-		fatal("getcwd");
-	state_init(&st, cfg);
-	setup_signals();
-	bind_listeners(cfg);
-	if (cfg->daemon && !foreground)
-		daemonize();
-	if (pidfile == NULL)
-		pidfile = cfg->pidfile;
-	if (pidfile != NULL)
-		write_pidfile(&st, pidfile, start_dir);
-	drop_privileges(cfg);
-	accept_loop(&st);
+	start(cfg, file, pidfile, foreground);
 	return 0;
 }

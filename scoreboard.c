@@ -1,0 +1,99 @@
+/*
+ * scoreboard.c - one array of atomic counters in shared memory:
+ *
+ *	[0]                      the process tree's live connections
+ *	[1 + 2 * proxy]          a frontend's live connections
+ *	[2 + 2 * proxy]          a backend's live server connections
+ *	[1 + 2 * nproxies + srv] a server's live connections
+ *
+ * A reload maps a new one; children forked before keep the old mapping.
+ */
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "scoreboard.h"
+
+static atomic_int *counters;
+static int nproxies;
+
+void
+scoreboard_init(struct config *cfg)
+{
+	int nservers = 0;
+	size_t size;
+	void *map;
+
+	nproxies = 0;
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		px->index = nproxies++;
+		for (int i = 0; i < px->nservers; i++)
+			px->servers[i].index = nservers++;
+	}
+	size = (size_t)(1 + 2 * nproxies + nservers) * sizeof(atomic_int);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		fatal("mmap scoreboard");
+	/* fresh anonymous pages are zero: every counter starts at 0 */
+	counters = map;
+}
+
+static void
+add(size_t slot, int delta)
+{
+	if (counters != NULL)
+		atomic_fetch_add_explicit(&counters[slot], delta,
+		    memory_order_relaxed);
+}
+
+static int
+get(size_t slot)
+{
+	return counters ? atomic_load_explicit(&counters[slot],
+	    memory_order_relaxed) : 0;
+}
+
+void
+sb_add_process(int delta)
+{
+	add(0, delta);
+}
+
+void
+sb_set_process(int value)
+{
+	if (counters != NULL)
+		atomic_store_explicit(&counters[0], value,
+		    memory_order_relaxed);
+}
+
+void
+sb_add_frontend(const struct proxy *fe, int delta)
+{
+	add((size_t)(1 + 2 * fe->index), delta);
+}
+
+void
+sb_add_backend(const struct proxy *be, int delta)
+{
+	add((size_t)(2 + 2 * be->index), delta);
+}
+
+void
+sb_add_server(const struct server *srv, int delta)
+{
+	add((size_t)(1 + 2 * nproxies + srv->index), delta);
+}
+
+void
+sb_read(const struct proxy *fe, const struct proxy *be,
+    const struct server *srv, struct sb_counts *out)
+{
+	out->process = get(0);
+	out->frontend = get((size_t)(1 + 2 * fe->index));
+	out->backend = be ? get((size_t)(2 + 2 * be->index)) : 0;
+	out->server = srv ? get((size_t)(1 + 2 * nproxies + srv->index)) : 0;
+}
