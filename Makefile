@@ -14,7 +14,8 @@ HDRS = config.h acl.h http.h relay.h session.h net.h log.h logtarget.h \
        accesslog.h scoreboard.h listener.h
 BATS       ?= bats
 BATS_FLAGS ?=
-TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport
+TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \
+               test/udpsink test/sdlaunch
 
 all: wsproxy
 

@@ -78,10 +78,15 @@ out_date(struct out *o, const struct timeval *tv)
 	    tm.tm_sec, (int)(tv->tv_usec / 1000));
 }
 
+/* What both formats start with: "%ci:%cp [date] %ft %b/%s". */
 static void
-out_route(struct out *o, const struct access_record *r)
+out_prefix(struct out *o, const struct access_record *r)
 {
-	out_printf(o, "%s %s/%s", r->frontend,
+	o->buf[0] = '\0';
+	out_client(o, r->src);
+	out_printf(o, " ");
+	out_date(o, &r->date);
+	out_printf(o, " %s %s/%s", r->frontend,
 	    r->backend ? r->backend : r->frontend,
 	    r->server ? r->server : "<NOSRV>");
 }
@@ -122,12 +127,7 @@ accesslog_http(const struct access_record *r, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 
-	buf[0] = '\0';
-	out_client(&o, r->src);
-	out_printf(&o, " ");
-	out_date(&o, &r->date);
-	out_printf(&o, " ");
-	out_route(&o, r);
+	out_prefix(&o, r);
 	out_printf(&o, " %d/%d/%d/%d/%d %d %llu - - %c%c-- ", r->t_request,
 	    r->t_queue, r->t_connect, r->t_response, r->t_total, r->status,
 	    r->bytes, r->term[0], r->term[1]);
@@ -142,12 +142,7 @@ accesslog_tcp(const struct access_record *r, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 
-	buf[0] = '\0';
-	out_client(&o, r->src);
-	out_printf(&o, " ");
-	out_date(&o, &r->date);
-	out_printf(&o, " ");
-	out_route(&o, r);
+	out_prefix(&o, r);
 	out_printf(&o, " %d/%d/%d %llu %c%c ", r->t_queue, r->t_connect,
 	    r->t_total, r->bytes, r->term[0], r->term[1]);
 	out_counts(&o, r);

@@ -98,3 +98,27 @@ raw() {
 count_matches() {
 	grep -c -- "$1" "$2" || true
 }
+
+# start_udpsink NAME: a syslog receiver; sets UPORT_<NAME>, lines land in
+# $W/NAME.udp.
+start_udpsink() {
+	local name="$1"; shift
+	free_ports 1
+	"$T/udpsink" -p "${PORTS[0]}" -o "$W/$name.udp" -P "$W/$name.upid" \
+		"$@" 3>&- &
+	STARTED_PIDS+=("$!")
+	wait_for_file "$W/$name.upid"
+	printf -v "UPORT_$name" '%s' "${PORTS[0]}"
+}
+
+# wait_for_line FILE PATTERN [TENTHS]: until grep -E finds it.
+wait_for_line() {
+	local i
+	for ((i = 0; i < ${3:-50}; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no line matching '$2' in $1:" >&2
+	cat "$1" >&2 2>/dev/null
+	return 1
+}
