@@ -4,6 +4,7 @@
  * rewriting for forwarding, and the error responses.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,86 @@ scan_framing_headers(struct http_msg *msg, int *has_cl, int *has_te)
 	return 0;
 }
 
+/*
+ * The request-target forms of RFC 9112 3.2: origin-form ("/path"),
+ * absolute-form ("scheme://authority/path"), asterisk-form ("*", for
+ * OPTIONS only) and authority-form ("host:port", for CONNECT only).
+ */
+static int
+target_form_ok(const struct http_msg *msg)
+{
+	const char *u = msg->uri;
+	size_t n = msg->uri_len, i = 0;
+	int connect = msg->method_len == 7 &&
+	    memcmp(msg->method, "CONNECT", 7) == 0;
+
+	if (connect)
+		return u[0] != '/' && memchr(u, ':', n) != NULL &&
+		    memchr(u, '/', n) == NULL;
+	if (u[0] == '/')
+		return 1;
+	if (n == 1 && u[0] == '*')
+		return msg->method_len == 7 &&
+		    memcmp(msg->method, "OPTIONS", 7) == 0;
+	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) "://" */
+	if (!((u[0] >= 'a' && u[0] <= 'z') || (u[0] >= 'A' && u[0] <= 'Z')))
+		return 0;
+	while (i < n && (isalnum((unsigned char)u[i]) || u[i] == '+' ||
+	    u[i] == '-' || u[i] == '.'))
+		i++;
+	/* "://" and a non-empty authority */
+	return n - i >= 4 && u[i] == ':' && u[i + 1] == '/' && u[i + 2] == '/';
+}
+
+/* The authority of an absolute-form target ("host[:port]"), if any. */
+static int
+target_authority(const struct http_msg *msg, const char **auth,
+    size_t *len)
+{
+	const char *u = msg->uri, *end = msg->uri + msg->uri_len, *s, *e;
+
+	if (u[0] == '/' || msg->uri_len < 4)
+		return 0;
+	s = memchr(u, ':', msg->uri_len);
+	if (s == NULL || end - s < 3 || s[1] != '/' || s[2] != '/')
+		return 0;
+	s += 3;
+	for (e = s; e < end && *e != '/' && *e != '?'; e++)
+		;
+	*auth = s;
+	*len = (size_t)(e - s);
+	return 1;
+}
+
+/*
+ * Host: required in HTTP/1.1; repeated only with the same value; equal
+ * to the authority of an absolute-form target. A request that names two
+ * different hosts is ambiguous, and ambiguity is never forwarded.
+ */
+static int
+host_ok(const struct http_msg *msg)
+{
+	int idx = 0, count = 0;
+	const struct http_hdr *h, *first = NULL;
+	const char *auth;
+	size_t auth_len;
+
+	while ((h = http_hdr_find(msg, "host", 4, &idx)) != NULL) {
+		if (first != NULL && (h->value_len != first->value_len ||
+		    strncasecmp(h->value, first->value, h->value_len) != 0))
+			return 0;
+		first = first ? first : h;
+		count++;
+	}
+	if (count == 0)
+		return msg->vminor == 0;
+	if (target_authority(msg, &auth, &auth_len) &&
+	    (auth_len != first->value_len ||
+	    strncasecmp(auth, first->value, auth_len) != 0))
+		return 0;
+	return 1;
+}
+
 int
 http_parse_request(const char *buf, size_t len, struct http_msg *msg,
     struct http_hdr *hdrs, int maxhdrs)
@@ -300,9 +381,12 @@ http_parse_request(const char *buf, size_t len, struct http_msg *msg,
 	if (parse_version(sp, (size_t)(p + n - sp), &msg->vmajor,
 	    &msg->vminor) < 0)
 		return HTTP_INVALID;
+	if (!target_form_ok(msg))
+		return HTTP_INVALID;
 	if (parse_headers(next, end, msg, hdrs, maxhdrs) < 0)
 		return HTTP_INVALID;
-	if (scan_framing_headers(msg, &has_cl, &has_te) < 0)
+	if (scan_framing_headers(msg, &has_cl, &has_te) < 0 ||
+	    !host_ok(msg))
 		return HTTP_INVALID;
 	if (has_te) {
 		/* Ambiguous framing is refused, never forwarded. */
@@ -413,6 +497,12 @@ http_framing_init(struct http_framing *fr, enum http_body kind,
 	    (kind == BODY_LENGTH && length == 0);
 }
 
+void
+http_framing_strict(struct http_framing *fr)
+{
+	fr->strict = 1;
+}
+
 static int
 hex_value(char c)
 {
@@ -436,8 +526,14 @@ chunk_size_done(struct http_framing *fr)
 static void
 chunk_step(struct http_framing *fr, char c)
 {
-	int h;
+	int h, after_cr = fr->after_cr;
 
+	fr->after_cr = c == '\r';
+	/* Bare LF in a request's framing: refused, never reinterpreted. */
+	if (c == '\n' && fr->strict && !after_cr) {
+		fr->error = 1;
+		return;
+	}
 	switch (fr->state) {
 	case CH_SIZE_START:
 	case CH_SIZE:
@@ -504,6 +600,8 @@ chunk_step(struct http_framing *fr, char c)
 	case CH_TRAILER_LINE:
 		if (c == '\n')
 			fr->state = CH_TRAILER_START;
+		else if ((unsigned char)c < 0x20 && c != '\t' && c != '\r')
+			break;
 		return;
 	case CH_END_LF:
 		if (c != '\n')
@@ -600,6 +698,46 @@ http_out_str(struct http_out *out, const char *s)
 	http_out_add(out, s, strlen(s));
 }
 
+/* Is h named by a token of the message's Connection header(s)? */
+static int
+named_in_connection(const struct http_msg *msg, const struct http_hdr *h)
+{
+	for (int i = 0; i < msg->nhdrs; i++) {
+		const struct http_hdr *c = &msg->hdrs[i];
+		size_t pos = 0, n;
+		const char *e;
+		if (!name_is(c, "connection"))
+			continue;
+		while (http_value_next(c->value, c->value_len, &pos, &e, &n))
+			if (n == h->name_len &&
+			    strncasecmp(e, h->name, n) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hop-by-hop headers end here (RFC 9110 7.6.1): Connection itself (we
+ * write our own), Keep-Alive, Proxy-Connection, and every header the
+ * Connection header names -- but the Upgrade of an upgrade request,
+ * which must reach the server.
+ */
+enum upgrade_rule {
+	UPGRADE_KEEP,           /* an upgrade request's Upgrade */
+	UPGRADE_DROP,           /* any other request's */
+	UPGRADE_AS_LISTED       /* responses: hop-by-hop if Connection says */
+};
+
+static int
+is_hop_by_hop(const struct http_msg *msg, const struct http_hdr *h,
+    enum upgrade_rule upgrade)
+{
+	if (name_is(h, "upgrade") && upgrade != UPGRADE_AS_LISTED)
+		return upgrade == UPGRADE_DROP;
+	return name_is(h, "connection") || name_is(h, "keep-alive") ||
+	    name_is(h, "proxy-connection") || named_in_connection(msg, h);
+}
+
 static void
 out_header(struct http_out *out, const struct http_hdr *h)
 {
@@ -607,6 +745,15 @@ out_header(struct http_out *out, const struct http_hdr *h)
 	http_out_add(out, ": ", 2);
 	http_out_add(out, h->value, h->value_len);
 	http_out_add(out, "\r\n", 2);
+}
+
+static void
+out_content_length(struct http_out *out, unsigned long long length)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "Content-Length: %llu\r\n", length);
+	http_out_str(out, line);
 }
 
 /* The first line of the head, without its line ending. */
@@ -650,12 +797,24 @@ void
 http_build_request(const struct http_msg *req,
     const struct http_fwd_opts *opts, struct http_out *out)
 {
+	int cl_written = 0;
+
 	out->len = 0;
 	out->overflow = 0;
 	out_first_line(out, req);
-	for (int i = 0; i < req->nhdrs; i++)
-		if (!name_is(&req->hdrs[i], "connection"))
-			out_header(out, &req->hdrs[i]);
+	for (int i = 0; i < req->nhdrs; i++) {
+		const struct http_hdr *h = &req->hdrs[i];
+		if (is_hop_by_hop(req, h, opts->websocket_upgrade ?
+		    UPGRADE_KEEP : UPGRADE_DROP))
+			continue;
+		if (name_is(h, "content-length")) {
+			/* identical repeats were checked: write one */
+			if (cl_written++ == 0)
+				out_content_length(out, req->content_length);
+			continue;
+		}
+		out_header(out, h);
+	}
 	if (opts->xff_name != NULL) {
 		http_out_str(out, opts->xff_name);
 		http_out_str(out, ": ");
@@ -677,7 +836,7 @@ http_build_response(const struct http_msg *resp, int client_close,
 	out->overflow = 0;
 	out_first_line(out, resp);
 	for (int i = 0; i < resp->nhdrs; i++)
-		if (!name_is(&resp->hdrs[i], "connection"))
+		if (!is_hop_by_hop(resp, &resp->hdrs[i], UPGRADE_AS_LISTED))
 			out_header(out, &resp->hdrs[i]);
 	if (client_close)
 		http_out_str(out, "Connection: close\r\n");

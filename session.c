@@ -776,12 +776,32 @@ forward(struct session *s, const struct proxy *be, struct http_msg *req,
 	down = (struct flow){ .from = &s->server, .to = &s->client,
 	    .buf = &s->sbuf };
 	flow_start(&up, FLOW_BODY, req->body, req->content_length);
+	http_framing_strict(&up.fr);
 	flow_start(&down, FLOW_HEAD, BODY_NONE, 0);
 	s->server.eof = s->server.wr_shut = 0;
 	s->client.timeout_ms = s->fe->to.client;
 	s->server.timeout_ms = be->to.server;
 	s->client.last_ms = s->server.last_ms = now_ms();
 	return exchange(s, be, ri, &up, &down);
+}
+
+/*
+ * Chunked framing that already arrived with the head is checked before
+ * anything is forwarded: a bad chunk then costs the server nothing.
+ */
+static int
+early_body_ok(const struct session *s, const struct http_msg *req,
+    size_t head_len)
+{
+	struct http_framing fr;
+
+	if (req->body != BODY_CHUNKED)
+		return 1;
+	http_framing_init(&fr, BODY_CHUNKED, 0);
+	http_framing_strict(&fr);
+	(void)http_framing_feed(&fr, s->cbuf.data + s->cbuf.start + head_len,
+	    s->cbuf.len - head_len);
+	return !fr.error;
 }
 
 /* Serves one request whose head is complete; KEEP_ or CLOSE_CLIENT. */
@@ -802,6 +822,8 @@ serve_request(struct session *s, size_t head_len)
 	request_info_init(&ri, &req);
 	if (ri.websocket && !websocket_key_ok(&req))
 		return refuse(s, 400, 'P', 'R');
+	if (!early_body_ok(s, &req, head_len))
+		return refuse(s, 400, 'P', 'D');
 	be = route(s, &req);
 	if (be == NULL)
 		return refuse(s, 503, 'S', 'C');
@@ -863,6 +885,17 @@ session_init(struct session *s, const struct config *cfg,
 	net_set_nodelay(wfd);
 }
 
+static void
+session_free(struct session *s)
+{
+	free(s->cbuf.data);
+	free(s->sbuf.data);
+	free(s->req_hdrs);
+	free(s->resp_hdrs);
+	free(s->req_head.data);
+	free(s->resp_head.data);
+}
+
 void
 session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
     int wfd, const struct sockaddr_storage *src,
@@ -883,4 +916,5 @@ session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
 	}
 	close_client(&s);
 	txn_log(&s, 1);
+	session_free(&s);
 }

@@ -255,7 +255,7 @@ crlf() {
 	run raw -t 2000 < <(printf 'GET / HTTP/1.1\r\nX-Long: %s\r\n\r\n' "$long")
 	[[ "${lines[0]}" == "HTTP/1.1 400 Bad request"* ]]
 	ok=$(head -c 14000 /dev/zero | tr '\0' a)
-	run raw -t 2000 < <(printf 'GET / HTTP/1.1\r\nX-Long: %s\r\nConnection: close\r\n\r\n' "$ok")
+	run raw -t 2000 < <(printf 'GET / HTTP/1.1\r\nHost: x\r\nX-Long: %s\r\nConnection: close\r\n\r\n' "$ok")
 	[[ "${lines[0]}" == "HTTP/1.1 200 OK"* ]]
 }
 

@@ -183,9 +183,9 @@ start_classic() {
 	    use_backend ws if { url_beg /p } { hdr(t) url }
 	    default_backend www
 	EOF
-	# curl --request-target sends the absolute form as given
-	[ "$(backend_of / --request-target 'http://h.example/p?q=1' -H 't: path')" = ws ]
-	[ "$(backend_of / --request-target 'http://h.example/p' -H 't: url')" = www ]
+	# curl --request-target sends the absolute form as given; Host must agree
+	[ "$(backend_of / --request-target 'http://h.example/p?q=1' -H 'Host: h.example' -H 't: path')" = ws ]
+	[ "$(backend_of / --request-target 'http://h.example/p' -H 'Host: h.example' -H 't: url')" = www ]
 }
 
 @test "method: the standard methods compare as codes, case-sensitively" {
