@@ -512,6 +512,10 @@ g_log_tag(struct parser *p, char **w, int n)
 {
 	if (need_args(p, w, n, 1, "a tag as an argument") < 0)
 		return -1;
+	if (n > 2) {
+		p_err(p, "'log-tag' : unexpected extra argument '%s'.", w[2]);
+		return -1;
+	}
 	free(p->cfg->log_tag);
 	p->cfg->log_tag = xstrdup(w[1]);
 	return 0;
@@ -1354,7 +1358,7 @@ static const char *const options_known[] = {
 	"redis-check", "smtpchk", "socket-stats", "splice-auto",
 	"splice-request", "splice-response", "srvtcpka", "ssl-hello-chk",
 	"tcp-check", "tcp-smart-accept", "tcp-smart-connect", "tcpka",
-	"tcplog", "transparent",
+	"transparent",
 };
 
 static int
@@ -1415,6 +1419,12 @@ px_option(struct parser *p, struct proxy *px, char **w, int n, int negate)
 			return 0;
 		}
 		px->options |= OPT_HTTPLOG;
+		return 0;
+	}
+	if (strcmp(name, "tcplog") == 0) {
+		/* the format used without httplog: say so by clearing it */
+		if (!negate)
+			px->options &= ~OPT_HTTPLOG;
 		return 0;
 	}
 	if (strcmp(name, "forwardfor") == 0) {

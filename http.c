@@ -732,10 +732,16 @@ static int
 is_hop_by_hop(const struct http_msg *msg, const struct http_hdr *h,
     enum upgrade_rule upgrade)
 {
-	if (name_is(h, "upgrade") && upgrade != UPGRADE_AS_LISTED)
-		return upgrade == UPGRADE_DROP;
-	return name_is(h, "connection") || name_is(h, "keep-alive") ||
-	    name_is(h, "proxy-connection") || named_in_connection(msg, h);
+	if (name_is(h, "connection") || name_is(h, "keep-alive") ||
+	    name_is(h, "proxy-connection"))
+		return 1;
+	/* An upgrade goes end to end: what its Connection names (Upgrade,
+	 * HTTP2-Settings...) is for the server, as the tokens say. */
+	if (upgrade == UPGRADE_KEEP)
+		return 0;
+	if (name_is(h, "upgrade") && upgrade == UPGRADE_DROP)
+		return 1;
+	return named_in_connection(msg, h);
 }
 
 static void

@@ -20,6 +20,7 @@ static int echo_access;
 static int syslog_opened;
 static const struct log_target *global_targets;
 static int nglobal_targets;
+static int nglobal_udp_targets;         /* those usable in inetd mode */
 static const char *log_tag = "wsproxy";
 
 void
@@ -40,6 +41,9 @@ log_set_targets(const struct log_target *targets, int ntargets,
 {
 	global_targets = targets;
 	nglobal_targets = ntargets;
+	nglobal_udp_targets = 0;
+	for (int i = 0; i < ntargets; i++)
+		nglobal_udp_targets += targets[i].fd < 0;
 	log_tag = tag;
 	logtarget_open(targets, ntargets);
 }
@@ -65,7 +69,9 @@ log_emit(int priority, const char *prefix, const char *fmt, va_list ap,
 	}
 	if (log_dest == LOG_TO_STDERR)
 		fprintf(stderr, "%s%s\n", prefix, msg);
-	if (nglobal_targets > 0)
+	/* In inetd mode stdout/stderr targets do not count: syslog(3) then. */
+	if ((log_dest == LOG_TO_INETD ? nglobal_udp_targets :
+	    nglobal_targets) > 0)
 		logtarget_send(global_targets, nglobal_targets, priority,
 		    log_tag, msg, log_dest != LOG_TO_INETD);
 	else if (log_dest != LOG_TO_STDERR && priority != LOG_DEBUG)

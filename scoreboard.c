@@ -17,28 +17,40 @@
 #include "scoreboard.h"
 
 static atomic_int *counters;
+static size_t counters_size;
 static int nproxies;
 
-void
+int
 scoreboard_init(struct config *cfg)
 {
-	int nservers = 0;
+	int nservers = 0, n = 0;
 	size_t size;
 	void *map;
 
+	for (struct proxy *px = cfg->proxies; px; px = px->next) {
+		n++;
+		nservers += px->nservers;
+	}
+	size = (size_t)(1 + 2 * n + nservers) * sizeof(atomic_int);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		log_warn("mmap scoreboard");
+		return -1;
+	}
+	if (counters != NULL)
+		(void)munmap(counters, counters_size);
+	/* fresh anonymous pages are zero: every counter starts at 0 */
+	counters = map;
+	counters_size = size;
 	nproxies = 0;
+	nservers = 0;
 	for (struct proxy *px = cfg->proxies; px; px = px->next) {
 		px->index = nproxies++;
 		for (int i = 0; i < px->nservers; i++)
 			px->servers[i].index = nservers++;
 	}
-	size = (size_t)(1 + 2 * nproxies + nservers) * sizeof(atomic_int);
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
-		fatal("mmap scoreboard");
-	/* fresh anonymous pages are zero: every counter starts at 0 */
-	counters = map;
+	return 0;
 }
 
 static void

@@ -16,8 +16,12 @@ struct sb_counts {
 	int server;     /* %sc */
 };
 
-/* Maps a scoreboard for cfg (numbering its proxies and servers). */
-void scoreboard_init(struct config *cfg);
+/*
+ * Maps a scoreboard for cfg (numbering its proxies and servers) and
+ * unmaps the previous one (children keep their own mapping). Returns 0,
+ * or -1 with the previous one still in place.
+ */
+int scoreboard_init(struct config *cfg);
 
 void sb_add_process(int delta);
 void sb_add_frontend(const struct proxy *fe, int delta);

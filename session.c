@@ -831,8 +831,12 @@ serve_request(struct session *s, size_t head_len)
 		return refuse(s, 503, 0, 0);
 	s->server.wfd = s->server.rfd;
 	keep = forward(s, be, &req, &ri, head_len);
-	if (keep < 0)
-		keep = refuse(s, 500, 'I', 'R');
+	if (keep < 0) {
+		/* our rewritten head did not fit: an internal error */
+		txn_end(s, 'I', 'R');
+		send_error(s, 500);
+		keep = CLOSE_CLIENT;
+	}
 	close_server(s);
 	txn_log(s, 0);
 	return keep;

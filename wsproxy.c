@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -205,6 +206,47 @@ drop_privileges(const struct config *cfg)
 	return NULL;
 }
 
+/*
+ * Descriptors: the parent holds its listeners, a few of its own and one
+ * accepted socket at a time (closed right after the fork); a child holds
+ * its client and server sockets. So maxconn costs processes, not
+ * descriptors: what is needed is small, and raised to if the soft limit
+ * is lower. Processes: RLIMIT_NPROC must let maxconn children live.
+ */
+#define PARENT_FDS_OWN 32       /* stdio, signal pipe, dirs, logs, margin */
+
+static void
+check_limits(const struct config *cfg)
+{
+	rlim_t need = (rlim_t)cfg->nlisteners + PARENT_FDS_OWN + ACCEPT_BURST;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		fatal("getrlimit");
+	if (rl.rlim_cur < need) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+			fatalx("%d listeners need %lu descriptors, but the hard "
+			    "limit (ulimit -Hn) is %lu: raise it, or bind "
+			    "fewer addresses", cfg->nlisteners,
+			    (unsigned long)need, (unsigned long)rl.rlim_max);
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			fatal("setrlimit RLIMIT_NOFILE %lu", (unsigned long)need);
+	}
+	if (geteuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (rlim_t)cfg->maxconn)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+	    rl.rlim_max > (rlim_t)cfg->maxconn + 1 ?
+	    (rlim_t)cfg->maxconn + 1 : rl.rlim_max;
+	if (setrlimit(RLIMIT_NPROC, &rl) < 0 ||
+	    rl.rlim_cur <= (rlim_t)cfg->maxconn)
+		log_warnx("maxconn %d: only %lu processes allowed (ulimit -u); "
+		    "forks past it fail and their connections are closed",
+		    cfg->maxconn, (unsigned long)rl.rlim_cur);
+}
+
 /* Every log target, global and per proxy, gets its socket now. */
 static void
 open_log_targets(const struct config *cfg)
@@ -378,12 +420,16 @@ reload(struct server_state *st)
 		    "configuration", st->cfg_file);
 		return;
 	}
-	if (listeners_open(cfg, old) < 0) {
+	if (cfg->nlisteners == 0) {
+		log_warnx("reload: %s has no listener; still running the "
+		    "previous configuration", st->cfg_file);
+		return;
+	}
+	if (scoreboard_init(cfg) < 0 || listeners_open(cfg, old) < 0) {
 		log_warnx("reload: still running the previous configuration");
 		return;
 	}
 	listeners_close(old);
-	scoreboard_init(cfg);
 	sb_set_process(st->nchildren);
 	for (int i = 0; i < st->nslots; i++) {
 		struct child *c = &st->children[i];
@@ -515,8 +561,14 @@ inetd_addresses(struct sockaddr_storage *src, struct sockaddr_storage *dst)
 	}
 	if (getsockname(0, (struct sockaddr *)dst, &dlen) < 0 ||
 	    (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)) {
-		dst->ss_family = AF_UNSPEC;
+		/* dst_port needs the port even when the IP is not given */
+		dst->ss_family = AF_INET;
+		net_set_port(dst, 0);
 		address_from_env(dst, "TCPLOCALIP", "TCPLOCALPORT");
+		if (getenv("TCPLOCALIP") == NULL && getenv("TCPLOCALPORT"))
+			net_set_port(dst, atoi(getenv("TCPLOCALPORT")));
+		if (net_port(dst) == 0)
+			dst->ss_family = AF_UNSPEC;
 	}
 }
 
@@ -539,7 +591,8 @@ serve_inetd(struct config *cfg, const char *fe_name)
 	inetd_addresses(&src, &dst);
 	signal(SIGPIPE, SIG_IGN);
 	open_log_targets(cfg);
-	scoreboard_init(cfg);
+	if (scoreboard_init(cfg) < 0)
+		exit(EXIT_SYSTEM);
 	sb_add_process(1);
 	sb_add_frontend(fe, 1);
 	session_serve(cfg, fe, 0, 1, &src, &dst);
@@ -568,13 +621,15 @@ start(struct config *cfg, const char *file, const char *pidfile,
 		fatal("getcwd");
 	/* The config's directory stays reachable for reloads, chroot or not. */
 	st.cfg_dir = open_parent_dir(file, start_dir, &st.cfg_name);
+	check_limits(cfg);
 	listeners_take_systemd();
 	setup_signals();
 	if (listeners_open(cfg, NULL) < 0)
 		exit(EXIT_SYSTEM);
 	listeners_drop_unclaimed();
 	open_log_targets(cfg);
-	scoreboard_init(cfg);
+	if (scoreboard_init(cfg) < 0)
+		exit(EXIT_SYSTEM);
 	tzset();        /* the local time zone, read before any chroot */
 	if (cfg->daemon && !foreground)
 		daemonize();

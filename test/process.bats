@@ -232,3 +232,21 @@ children_of() {
 	kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true
 	[ ! -e "$W/proxy.pid" ]
 }
+
+@test "RLIMIT_NOFILE: raised to what the listeners need, or a refusal saying why" {
+	free_ports 1; base=${PORTS[0]}
+	# 41 consecutive ports are very likely free right above a free one
+	cat > "$W/many.cfg" <<-EOF
+	$(defaults_section)
+	frontend fe
+	    bind 127.0.0.1:$((base + 100))-$((base + 140))
+	EOF
+	run bash -c "ulimit -Sn 30; ulimit -Hn 30; exec '$WSPROXY' -d -f '$W/many.cfg'"
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"41 listeners need 89 descriptors, but the hard limit (ulimit -Hn) is 30"* ]]
+	bash -c "ulimit -Sn 30; exec '$WSPROXY' -d -f '$W/many.cfg' -p '$W/many.pid'" 2> "$W/many.err" 3>&- &
+	STARTED_PIDS+=("$!")
+	wait_for_file "$W/many.pid"
+	soft=$(awk '/^Max open files/ { print $4 }' /proc/"$(cat "$W/many.pid")"/limits)
+	[ "$soft" -ge 89 ]
+}

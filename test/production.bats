@@ -99,6 +99,11 @@ backend_of() {
 	grep -q "proxy.cfg:2: unknown keyword 'bogus'" "$W/proxy.err"
 	[ "$(backend_of /x)" = www ]
 	[ "$(backend_of /ws/y)" = ws ]
+	# a valid file without any bind would leave nothing listening
+	printf 'defaults\n    mode http\n' > "$W/proxy.cfg"
+	kill -HUP "$PROXY_PID"
+	wait_for_line "$W/proxy.err" 'has no listener; still running the previous'
+	[ "$(backend_of /x)" = www ]
 }
 
 @test "SIGHUP adds and removes listeners; the unchanged one never refuses" {
@@ -186,6 +191,15 @@ backend_of() {
 	grep -q '^X-Forwarded-For: 10.1.2.3' "$W/ws.log"
 	[ ! -s "$W/err2" ]
 	wait_for_line "$W/log1.udp" ' 10\.1\.2\.3:5555 .*"GET /ucspi HTTP/1.0"'
+	# TCPLOCALPORT alone still gives dst_port
+	sed -i 's/^    use_backend ws if { src 10.0.0.0\/8 }$/&\n    use_backend ws if { dst_port 9999 }/' "$W/i.cfg"
+	grep -q 'dst_port 9999' "$W/i.cfg"
+	printf 'GET /port HTTP/1.0\r\n\r\n' | TCPLOCALPORT=9999 \
+		"$WSPROXY" -i -f "$W/i.cfg" > "$W/out4" 2> /dev/null
+	grep -q '^backend=ws' "$W/out4"
+	printf 'GET /port HTTP/1.0\r\n\r\n' | TCPLOCALPORT=9998 \
+		"$WSPROXY" -i -f "$W/i.cfg" > "$W/out5" 2> /dev/null
+	grep -q '^backend=www' "$W/out5"
 	# and as stunnel's exec mode names it
 	printf 'GET /stunnel HTTP/1.0\r\n\r\n' |
 		REMOTE_HOST=10.9.8.7 REMOTE_PORT=4444 \
