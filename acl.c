@@ -425,6 +425,8 @@ acl_add_expr(struct acl *acl, char **words, int nwords, char *err,
 	exprs = reallocarray(acl->exprs, (size_t)acl->nexprs + 1,
 	    sizeof(*exprs));
 	if (exprs == NULL) {
+		free(expr.hdr_name);
+		free(expr.pats);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -522,7 +524,7 @@ predefined_special(struct acl_expr *expr, const char *word)
 static struct acl *
 predefined_build(const char *name, const char *src)
 {
-	char buf[128], *words[8], *save = NULL, err[256];
+	char buf[128], *words[8] = { NULL }, *save = NULL, err[256];
 	int n = 0;
 	struct acl *acl = acl_new(name);
 
@@ -533,16 +535,21 @@ predefined_build(const char *name, const char *src)
 	    w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
 	acl->exprs = calloc(1, sizeof(*acl->exprs));
-	if (acl->exprs == NULL)
+	if (acl->exprs == NULL || n == 0) {
+		free(acl->exprs);
+		free(acl);
 		return NULL;
+	}
 	if (predefined_special(&acl->exprs[0], words[0])) {
 		acl->nexprs = 1;
 		return acl;
 	}
 	free(acl->exprs);
 	acl->exprs = NULL;
-	if (acl_add_expr(acl, words, n, err, sizeof(err), NULL, 0) < 0)
+	if (acl_add_expr(acl, words, n, err, sizeof(err), NULL, 0) < 0) {
+		free(acl);
 		return NULL;
+	}
 	return acl;
 }
 
@@ -615,8 +622,10 @@ parse_anonymous(char **words, int nwords, int *i, char *err, size_t errlen)
 		return NULL;
 	}
 	if (acl_add_expr(acl, words + start, end - start, err, errlen,
-	    NULL, 0) < 0)
+	    NULL, 0) < 0) {
+		free(acl);
 		return NULL;
+	}
 	*i = end;
 	return acl;
 }

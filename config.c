@@ -1021,6 +1021,15 @@ px_acl(struct parser *p, struct proxy *px, char **w, int n)
 }
 
 static int
+log_target_equal(const struct log_target *a, const struct log_target *b)
+{
+	return a->fd == b->fd && a->facility == b->facility &&
+	    a->max_level == b->max_level && a->min_level == b->min_level &&
+	    a->len == b->len && a->raw == b->raw && a->addr.len == b->addr.len &&
+	    memcmp(&a->addr.ss, &b->addr.ss, a->addr.len) == 0;
+}
+
+static int
 px_log(struct parser *p, struct proxy *px, char **w, int n)
 {
 	struct log_target t;
@@ -1032,8 +1041,8 @@ px_log(struct parser *p, struct proxy *px, char **w, int n)
 		for (int i = 0; i < p->cfg->nlogs; i++) {
 			int dup = 0;
 			for (int j = 0; j < px->nlogs; j++)
-				dup |= memcmp(&px->logs[j], &p->cfg->logs[i],
-				    sizeof(t)) == 0;
+				dup |= log_target_equal(&px->logs[j],
+				    &p->cfg->logs[i]);
 			if (!dup)
 				*(struct log_target *)grow(&px->logs,
 				    &px->nlogs, sizeof(t)) = p->cfg->logs[i];
@@ -1302,8 +1311,8 @@ px_timeout(struct parser *p, struct proxy *px, char **w, int n)
 static int
 px_legacy_timeout(struct parser *p, struct proxy *px, char **w, int n)
 {
-	const char *name = w[0][0] == 'c' && w[0][1] == 'o' ? "connect" :
-	    w[0][0] == 'c' ? "client" : "server";
+	const char *name = strcmp(w[0], "contimeout") == 0 ? "connect" :
+	    strcmp(w[0], "clitimeout") == 0 ? "client" : "server";
 
 	if (need_args(p, w, n, 1, "a time value") < 0)
 		return -1;
@@ -1730,7 +1739,6 @@ config_load_fd(int fd, const char *file)
 	struct wordbuf *wb = xcalloc(1, sizeof(*wb));
 	char *line = NULL, *words[MAX_WORDS];
 	size_t cap = 0;
-	ssize_t len;
 	FILE *fp;
 
 	config_init(cfg, file);
@@ -1746,7 +1754,7 @@ config_load_fd(int fd, const char *file)
 		close(fd);
 		return NULL;
 	}
-	while ((len = getline(&line, &cap, fp)) >= 0) {
+	while (getline(&line, &cap, fp) >= 0) {
 		int n;
 		p.line++;
 		line[strcspn(line, "\r\n")] = '\0';
@@ -1761,5 +1769,7 @@ config_load_fd(int fd, const char *file)
 	end_section(&p);
 	check_config(&p);
 	free(wb);
+	/* A configuration lives until exit; a rejected one is not freed
+	 * (at start-up wsproxy exits; a refused reload costs its memory). */
 	return p.errors ? NULL : cfg;
 }

@@ -298,7 +298,9 @@ target_form_ok(const struct http_msg *msg)
 	    u[i] == '-' || u[i] == '.'))
 		i++;
 	/* "://" and a non-empty authority */
-	return n - i >= 4 && u[i] == ':' && u[i + 1] == '/' && u[i + 2] == '/';
+	if (i + 4 > n)
+		return 0;
+	return u[i] == ':' && u[i + 1] == '/' && u[i + 2] == '/';
 }
 
 /* The authority of an absolute-form target ("host[:port]"), if any. */

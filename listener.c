@@ -35,9 +35,10 @@ listeners_take_systemd(void)
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	long n;
 
-	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid())
+	if (pid == NULL || fds == NULL ||
+	    strtol(pid, NULL, 10) != (long)getpid())
 		return;
-	n = atol(fds);
+	n = strtol(fds, NULL, 10);
 	/* They are ours alone: our children must not see them. */
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

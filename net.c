@@ -95,13 +95,12 @@ parse_port(const char *s, const char **end)
 {
 	long v = 0;
 
+	*end = s;
 	if (!isdigit((unsigned char)*s))
 		return -1;
-	while (isdigit((unsigned char)*s)) {
-		v = v * 10 + (*s++ - '0');
-		if (v > 99999)
-			return 99999 + 1;
-	}
+	for (; isdigit((unsigned char)*s); s++)
+		if (v <= 65535)         /* larger is invalid: stop growing */
+			v = v * 10 + (*s - '0');
 	*end = s;
 	return v;
 }

@@ -85,19 +85,19 @@ sb_set_process(int value)
 void
 sb_add_frontend(const struct proxy *fe, int delta)
 {
-	add((size_t)(1 + 2 * fe->index), delta);
+	add(1 + 2 * (size_t)fe->index, delta);
 }
 
 void
 sb_add_backend(const struct proxy *be, int delta)
 {
-	add((size_t)(2 + 2 * be->index), delta);
+	add(2 + 2 * (size_t)be->index, delta);
 }
 
 void
 sb_add_server(const struct server *srv, int delta)
 {
-	add((size_t)(1 + 2 * nproxies + srv->index), delta);
+	add(1 + 2 * (size_t)nproxies + (size_t)srv->index, delta);
 }
 
 void
@@ -105,7 +105,8 @@ sb_read(const struct proxy *fe, const struct proxy *be,
     const struct server *srv, struct sb_counts *out)
 {
 	out->process = get(0);
-	out->frontend = get((size_t)(1 + 2 * fe->index));
-	out->backend = be ? get((size_t)(2 + 2 * be->index)) : 0;
-	out->server = srv ? get((size_t)(1 + 2 * nproxies + srv->index)) : 0;
+	out->frontend = get(1 + 2 * (size_t)fe->index);
+	out->backend = be ? get(2 + 2 * (size_t)be->index) : 0;
+	out->server = srv ? get(1 + 2 * (size_t)nproxies +
+	    (size_t)srv->index) : 0;
 }

@@ -503,8 +503,8 @@ forwardfor(const struct session *s, const struct proxy *be,
     size_t iplen)
 {
 	const struct proxy *fe = s->fe;
-	int fe_on = fe->options & OPT_FORWARDFOR;
-	int be_on = be != fe && (be->options & OPT_FORWARDFOR);
+	int fe_on = (fe->options & OPT_FORWARDFOR) != 0;
+	int be_on = be != fe && (be->options & OPT_FORWARDFOR) != 0;
 	int if_none = 1, idx = 0;
 	const char *name;
 
@@ -707,7 +707,7 @@ exchange(struct session *s, const struct proxy *be,
 			keep = rc;
 	}
 	/* Once the response has started, closing is all that is left. */
-	txn_end_relay(s, st, culprit, final ? 'D' : culprit == &s->client ?
+	txn_end_relay(s, st, culprit, final || culprit == &s->client ?
 	    'D' : 'H');
 	if (!final) {
 		int status = exchange_error(s, st, culprit);

@@ -485,21 +485,25 @@ handle_signals(struct server_state *st)
 static void
 accept_loop(struct server_state *st)
 {
-	struct pollfd *pfd = NULL;
-	struct listener **owner = NULL;
-	int pause_ms = -1, room = 0;
+	int room = st->cfg->nlisteners + 1, pause_ms = -1;
+	struct pollfd *pfd = calloc((size_t)room, sizeof(*pfd));
+	int *owner = calloc((size_t)room, sizeof(*owner));  /* listener # */
 
+	if (pfd == NULL || owner == NULL)
+		fatal("calloc");
 	for (;;) {
 		struct config *cfg = st->cfg;
 		int n = 1;
 
 		if (room < cfg->nlisteners + 1) {
+			/* a reload added listeners */
 			room = cfg->nlisteners + 1;
-			pfd = reallocarray(pfd, (size_t)room, sizeof(*pfd));
-			owner = reallocarray(owner, (size_t)room,
-			    sizeof(*owner));
+			free(pfd);
+			free(owner);
+			pfd = calloc((size_t)room, sizeof(*pfd));
+			owner = calloc((size_t)room, sizeof(*owner));
 			if (pfd == NULL || owner == NULL)
-				fatal("reallocarray");
+				fatal("calloc");
 		}
 		pfd[0] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
 		for (int i = 0; i < cfg->nlisteners && pause_ms < 0; i++) {
@@ -509,7 +513,7 @@ accept_loop(struct server_state *st)
 			if (l->fd < 0 || !may_accept(st, l))
 				continue;
 			pfd[n] = (struct pollfd){ l->fd, POLLIN, 0 };
-			owner[n++] = l;
+			owner[n++] = i;
 		}
 		if (poll(pfd, (nfds_t)n, pause_ms) < 0 && errno != EINTR)
 			fatal("poll");
@@ -521,10 +525,12 @@ accept_loop(struct server_state *st)
 			stop(st, 0);
 		if (cfg != st->cfg)
 			continue;       /* reloaded: the poll set is stale */
-		for (int i = 1; i < n; i++)
-			if ((pfd[i].revents & POLLIN) && owner[i]->fd >= 0 &&
-			    accept_burst(st, owner[i]) < 0)
+		for (int i = 1; i < n; i++) {
+			struct listener *l = &cfg->listeners[owner[i]];
+			if ((pfd[i].revents & POLLIN) && l->fd >= 0 &&
+			    accept_burst(st, l) < 0)
 				pause_ms = EMFILE_PAUSE_MS;
+		}
 	}
 }
 
@@ -542,7 +548,7 @@ address_from_env(struct sockaddr_storage *ss, const char *ip_var,
 	if (ip == NULL || net_parse_network(ip, &a, &prefix, 0) < 0)
 		return;
 	*ss = a.ss;
-	net_set_port(ss, port ? atoi(port) : 0);
+	net_set_port(ss, port ? (int)strtol(port, NULL, 10) : 0);
 }
 
 static void
@@ -564,9 +570,10 @@ inetd_addresses(struct sockaddr_storage *src, struct sockaddr_storage *dst)
 		/* dst_port needs the port even when the IP is not given */
 		dst->ss_family = AF_INET;
 		net_set_port(dst, 0);
+		const char *port = getenv("TCPLOCALPORT");
 		address_from_env(dst, "TCPLOCALIP", "TCPLOCALPORT");
-		if (getenv("TCPLOCALIP") == NULL && getenv("TCPLOCALPORT"))
-			net_set_port(dst, atoi(getenv("TCPLOCALPORT")));
+		if (getenv("TCPLOCALIP") == NULL && port != NULL)
+			net_set_port(dst, (int)strtol(port, NULL, 10));
 		if (net_port(dst) == 0)
 			dst->ss_family = AF_UNSPEC;
 	}
@@ -616,7 +623,7 @@ start(struct config *cfg, const char *file, const char *pidfile,
 	if (pidfile == NULL)
 		pidfile = cfg->pidfile;
 	/* Relative names are relative to where we were started. */
-	if (((pidfile && pidfile[0] != '/') || file[0] != '/') &&
+	if (((pidfile && pidfile[0] != '/') || *file != '/') &&
 	    getcwd(start_dir, sizeof(start_dir)) == NULL)
 		fatal("getcwd");
 	/* The config's directory stays reachable for reloads, chroot or not. */
@@ -671,7 +678,8 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc || (fe_name != NULL && !inetd)) {
+	if (optind < argc || (fe_name != NULL && !inetd) || file == NULL ||
+	    *file == '\0') {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
