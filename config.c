@@ -679,23 +679,52 @@ proxy_init_defaults(struct proxy *px)
 	px->xff_except_len = -1;
 }
 
+static char *
+strdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* *to becomes a copy of from that owns its strings and its log list. */
+static void
+proxy_copy_settings(struct proxy *to, const struct proxy *from)
+{
+	*to = *from;
+	to->name = strdup_or_null(from->name);
+	to->default_backend_name = strdup_or_null(from->default_backend_name);
+	to->xff_header = strdup_or_null(from->xff_header);
+	to->logs = NULL;
+	if (from->nlogs > 0) {
+		to->logs = xcalloc((size_t)from->nlogs, sizeof(*to->logs));
+		memcpy(to->logs, from->logs,
+		    (size_t)from->nlogs * sizeof(*to->logs));
+	}
+}
+
+/* Frees what proxy_copy_settings() gave a defaults section. */
+static void
+defaults_release(struct proxy *d)
+{
+	free(d->name);
+	free(d->default_backend_name);
+	free(d->xff_header);
+	free(d->logs);
+	memset(d, 0, sizeof(*d));
+}
+
 /* A new proxy starts as a copy of the defaults; lists are its own. */
 static struct proxy *
 proxy_new(struct parser *p, const char *kind, const char *name, int cap)
 {
 	struct proxy *px = xcalloc(1, sizeof(*px));
 
-	*px = p->defaults;
+	proxy_copy_settings(px, &p->defaults);
+	free(px->name);
 	px->name = xstrdup(name);
 	px->kind = kind;
 	px->cap = cap;
 	px->line = p->line;
 	px->timeouts_set = 0;
-	if (p->defaults.nlogs > 0) {
-		px->logs = xcalloc((size_t)px->nlogs, sizeof(*px->logs));
-		memcpy(px->logs, p->defaults.logs,
-		    (size_t)px->nlogs * sizeof(*px->logs));
-	}
 	return px;
 }
 
@@ -812,18 +841,20 @@ find_named_defaults(struct parser *p, const char *name)
 static void
 start_defaults(struct parser *p, char **w, int n)
 {
+	defaults_release(&p->defaults);
 	proxy_init_defaults(&p->defaults);
-	p->defaults.line = p->line;
 	if (n == 4 && strcmp(w[2], "from") == 0) {
 		struct named_defaults *from = find_named_defaults(p, w[3]);
 		if (from == NULL)
 			p_err(p, "defaults section '%s' not found.", w[3]);
 		else
-			p->defaults = from->px;
+			proxy_copy_settings(&p->defaults, &from->px);
 	} else if (n > 2) {
 		p_err(p, "'defaults' expects [<name>] [from <defaults>].");
 	}
+	free(p->defaults.name);
 	p->defaults.name = n >= 2 ? xstrdup(w[1]) : NULL;
+	p->defaults.line = p->line;
 	p->sec = SEC_DEFAULTS;
 	p->cur = &p->defaults;
 }
@@ -834,8 +865,8 @@ end_section(struct parser *p)
 {
 	if (p->sec == SEC_DEFAULTS && p->defaults.name != NULL) {
 		struct named_defaults *d = xcalloc(1, sizeof(*d));
-		d->name = p->defaults.name;
-		d->px = p->defaults;
+		proxy_copy_settings(&d->px, &p->defaults);
+		d->name = d->px.name;
 		d->next = p->named;
 		p->named = d;
 	}
@@ -1768,6 +1799,13 @@ config_load_fd(int fd, const char *file)
 	free(line);
 	end_section(&p);
 	check_config(&p);
+	defaults_release(&p.defaults);
+	while (p.named != NULL) {
+		struct named_defaults *next = p.named->next;
+		defaults_release(&p.named->px);
+		free(p.named);
+		p.named = next;
+	}
 	free(wb);
 	/* A configuration lives until exit; a rejected one is not freed
 	 * (at start-up wsproxy exits; a refused reload costs its memory). */
