@@ -250,3 +250,53 @@ children_of() {
 	soft=$(awk '/^Max open files/ { print $4 }' /proc/"$(cat "$W/many.pid")"/limits)
 	[ "$soft" -ge 89 ]
 }
+
+@test "out of descriptors (EMFILE): the parent pauses, survives, then serves" {
+	command -v prlimit >/dev/null || skip "prlimit is not installed"
+	start_simple_proxy < /dev/null
+	# the lowest free descriptor number: a limit there leaves no room
+	# for one more, so accept() fails with EMFILE
+	free=0
+	while [ -e /proc/"$PROXY_PID"/fd/"$free" ]; do free=$((free + 1)); done
+	prlimit --pid "$PROXY_PID" --nofile="$free:"
+	curl -s -m 10 -o "$W/out" "http://127.0.0.1:$PPORT/waited" &
+	client=$!
+	sleep 1
+	kill -0 "$PROXY_PID"
+	grep -q 'accept: Too many open files' "$W/proxy.err"
+	prlimit --pid "$PROXY_PID" --nofile=1024:
+	wait "$client"
+	grep -q '^backend=www' "$W/out"
+}
+
+@test "fork failure (EAGAIN): the connection is closed and logged, the loop goes on" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run as nobody"
+	command -v setpriv >/dev/null && command -v prlimit >/dev/null ||
+		skip "setpriv/prlimit missing"
+	start_backend www
+	free_ports 1; PPORT=${PORTS[0]}
+	# a place nobody can read (the test's own directory is private)
+	np=$(mktemp -d /tmp/wsproxy-nproc.XXXXXX)
+	chmod 755 "$np"
+	cat > "$np/np.cfg" <<-EOF
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend www
+	backend www
+	    server www1 127.0.0.1:$BPORT_www
+	EOF
+	chmod 644 "$np/np.cfg"
+	# nobody may have one process: the parent itself, so every fork fails
+	prlimit --nproc=1:1 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$WSPROXY" -d -f "$np/np.cfg" 2> "$W/np.err" 3>&- &
+	pid=$!
+	STARTED_PIDS+=("$pid")
+	wait_for_line "$W/np.err" 'started'
+	run curl -s -m 5 "http://127.0.0.1:$PPORT/"
+	[ "$status" -ne 0 ]
+	wait_for_line "$W/np.err" 'fork: connection closed'
+	kill -0 "$pid"
+	grep -q 'only 1 processes allowed' "$W/np.err"
+	rm -rf "$np"
+}
