@@ -29,6 +29,10 @@ wsproxy: $(OBJS)
 test/%: test/%.c
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
 
+# the WebSocket handshake's hashing, shared by the backend and the client
+test/backend test/wsclient: %: %.c test/wshash.c test/wshash.h
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< test/wshash.c
+
 helpers: $(TEST_HELPERS)
 
 # Sanitizer builds of wsproxy (the test helpers stay as they are); then
