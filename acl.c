@@ -133,10 +133,14 @@ parse_int_pattern(const char *s, const char *op, struct acl_pattern *pat)
 		pat->lo = pat->hi = v;
 	else if (strcmp(op, "ge") == 0)
 		pat->lo = v;
+	else if (strcmp(op, "gt") == 0 && v == LLONG_MAX)
+		pat->hi = LLONG_MIN;    /* an empty range: nothing is greater */
 	else if (strcmp(op, "gt") == 0)
 		pat->lo = v + 1;
 	else if (strcmp(op, "le") == 0)
 		pat->hi = v;
+	else if (strcmp(op, "lt") == 0 && v == LLONG_MIN)
+		pat->lo = LLONG_MAX;    /* an empty range: nothing is smaller */
 	else if (strcmp(op, "lt") == 0)
 		pat->hi = v - 1;
 	return 0;
@@ -255,7 +259,7 @@ parse_fetch(const char *word, struct acl_expr *expr, char *err,
 	const struct fetch_kw *kw;
 
 	if (n >= sizeof(base))
-		goto unknown;
+		n = sizeof(base) - 1;   /* too long to be a fetch: named cut */
 	memcpy(base, word, n);
 	base[n] = '\0';
 	kw = bsearch(base, fetch_kws, sizeof(fetch_kws) / sizeof(fetch_kws[0]),

@@ -139,18 +139,37 @@ xstrdup(const char *s)
 	return copy;
 }
 
-/* Grows *array by one element and returns it, zeroed. */
+/*
+ * Grows *array by one element and returns it, zeroed. The capacity is
+ * the count rounded up to a power of two (at least 4), so a port range
+ * of thousands of listeners costs no quadratic copying.
+ */
+static size_t
+grow_capacity(size_t n)
+{
+	size_t cap = 4;
+
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
 static void *
 grow(void *array_ptr, int *count, size_t size)
 {
 	void **array = array_ptr;
-	char *grown = reallocarray(*array, (size_t)*count + 1, size);
+	size_t n = (size_t)*count;
+	char *grown = *array;
 
-	if (grown == NULL)
-		fatal("reallocarray");
-	*array = grown;
-	memset(grown + (size_t)*count * size, 0, size);
-	return grown + (size_t)(*count)++ * size;
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+		grown = reallocarray(*array, grow_capacity(n + 1), size);
+		if (grown == NULL)
+			fatal("reallocarray");
+		*array = grown;
+	}
+	memset(grown + n * size, 0, size);
+	(*count)++;
+	return grown + n * size;
 }
 
 /* ---- words ---- */
@@ -695,7 +714,9 @@ proxy_copy_settings(struct proxy *to, const struct proxy *from)
 	to->xff_header = strdup_or_null(from->xff_header);
 	to->logs = NULL;
 	if (from->nlogs > 0) {
-		to->logs = xcalloc((size_t)from->nlogs, sizeof(*to->logs));
+		/* the capacity grow() expects, since more may be added */
+		to->logs = xcalloc(grow_capacity((size_t)from->nlogs),
+		    sizeof(*to->logs));
 		memcpy(to->logs, from->logs,
 		    (size_t)from->nlogs * sizeof(*to->logs));
 	}

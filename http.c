@@ -737,6 +737,12 @@ is_hop_by_hop(const struct http_msg *msg, const struct http_hdr *h,
 	if (name_is(h, "connection") || name_is(h, "keep-alive") ||
 	    name_is(h, "proxy-connection"))
 		return 1;
+	/* What frames or routes the message is never dropped because a
+	 * Connection header names it: the forwarded head must be framed as
+	 * the one we parsed (a known trick to strip headers at proxies). */
+	if (name_is(h, "content-length") || name_is(h, "transfer-encoding") ||
+	    name_is(h, "host"))
+		return 0;
 	/* An upgrade goes end to end: what its Connection names (Upgrade,
 	 * HTTP2-Settings...) is for the server, as the tokens say. */
 	if (upgrade == UPGRADE_KEEP)

@@ -1,10 +1,12 @@
 /*
  * fuzz_chunked.c - libFuzzer target for the chunked body decoder of
- * http.c (http_framing_init(BODY_CHUNKED) + http_framing_feed()).
+ * http.c (http_framing_init(BODY_CHUNKED) + http_framing_feed(), with
+ * http_framing_strict() as session.c uses it for requests).
  *
  * Input layout, so that the way the body is split is fuzzed too:
  *
- *     byte 0        k = byte 0 & 7: how many split sizes follow
+ *     byte 0        k = byte 0 & 7: how many split sizes follow;
+ *                   byte 0 & 8: strict (request) framing, bare LF refused
  *     bytes 1..k    piece sizes, used in turn (0: an empty feed, then 1)
  *     the rest      the chunked body as it arrives from the peer
  *
@@ -29,10 +31,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *sizes;
 	const char *body;
 	size_t k, len, used_whole, off = 0, turn = 0;
+	int strict;
 
 	if (size < 1)
 		return 0;
 	k = data[0] & 7;
+	strict = (data[0] & 8) != 0;
 	if (size < 1 + k)
 		return 0;
 	sizes = data + 1;
@@ -41,6 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the reference: everything at once */
 	http_framing_init(&whole, BODY_CHUNKED, 0);
+	if (strict)
+		http_framing_strict(&whole);
 	CHECK(!whole.done && !whole.error);
 	used_whole = http_framing_feed(&whole, body, len);
 	CHECK(used_whole <= len);
@@ -53,6 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the same bytes in pieces */
 	http_framing_init(&split, BODY_CHUNKED, 0);
+	if (strict)
+		http_framing_strict(&split);
 	while (off < len && !split.done && !split.error) {
 		size_t piece = k ? sizes[turn++ % k] : len - off, used;
 
@@ -61,6 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(http_framing_feed(&split, body + off, 0) == 0);
 			CHECK(split.state == before.state &&
 			    split.remaining == before.remaining &&
+			    split.after_cr == before.after_cr &&
 			    split.done == before.done &&
 			    split.error == before.error);
 			piece = 1;
@@ -87,7 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(off == used_whole);
 	if (!split.done && !split.error)
 		CHECK(split.state == whole.state &&
-		    split.remaining == whole.remaining);
+		    split.remaining == whole.remaining &&
+		    split.after_cr == whole.after_cr);
 	CHECK(http_framing_eof(&split) == split.done);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "fuzz_common.h"
@@ -74,6 +75,7 @@ static struct acl *acls;
 static struct acl_cond *conds[NCOND_MAX];
 static int nconds;
 static int in_test;             /* set while an input is being processed */
+static int allow_connection_named;      /* FUZZ_ALLOW_CONNECTION_NAMED */
 
 static int
 split(char *s, char **words, int max)
@@ -107,8 +109,11 @@ add_cond(const char *text)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *allow = getenv("FUZZ_ALLOW_CONNECTION_NAMED");
+
 	(void)argc;
 	(void)argv;
+	allow_connection_named = allow != NULL && strcmp(allow, "0") != 0;
 	for (size_t i = 0; i < sizeof(acl_lines) / sizeof(acl_lines[0]); i++) {
 		char buf[256], *words[32], err[512], warn[512] = "";
 		int n;
@@ -203,17 +208,59 @@ check_headers(const struct http_msg *msg)
 	}
 }
 
-/* The forwarded head must parse, and be framed exactly as the original. */
+/*
+ * FUZZ_ALLOW_CONNECTION_NAMED=1 (a temporary switch, see README): skip the
+ * round-trip check for requests whose Connection header names Host,
+ * Content-Length or Transfer-Encoding, the known finding of
+ * regress/request/, so that a long run can look for other bugs meanwhile.
+ */
+
+static int
+connection_names_end_to_end(const struct http_msg *msg)
+{
+	static const char *const names[] = { "host", "content-length",
+	    "transfer-encoding" };
+	int idx = 0;
+	const struct http_hdr *c;
+
+	while ((c = http_hdr_find(msg, "connection", 10, &idx))) {
+		size_t pos = 0, n;
+		const char *e;
+		while (http_value_next(c->value, c->value_len, &pos, &e, &n))
+			for (size_t i = 0; i < 3; i++)
+				if (n == strlen(names[i]) &&
+				    strncasecmp(e, names[i], n) == 0)
+					return 1;
+	}
+	return 0;
+}
+
+static const struct http_hdr *
+first_host(const struct http_msg *msg)
+{
+	int idx = 0;
+
+	return http_hdr_find(msg, "host", 4, &idx);
+}
+
+/*
+ * The forwarded head must parse, be framed exactly as the original (or
+ * the server reads the body differently from us: request smuggling) and
+ * carry the Host the request was routed by.
+ */
 static void
 check_rebuilt(const struct http_msg *req, const struct http_out *out)
 {
 	struct http_hdr hdrs[HTTP_DEFAULT_MAXHDR + 2];
 	struct http_msg m;
+	const struct http_hdr *h1, *h2;
 
 	CHECK(!out->overflow);
 	CHECK(out->len >= 4 && memcmp(out->data + out->len - 4, "\r\n\r\n",
 	    4) == 0);
 	CHECK(http_head_end(out->data, out->len) == out->len);
+	if (allow_connection_named && connection_names_end_to_end(req))
+		return;
 	CHECK(http_parse_request(out->data, out->len, &m, hdrs,
 	    HTTP_DEFAULT_MAXHDR + 2) == 0);
 	CHECK(m.method_len == req->method_len &&
@@ -224,6 +271,12 @@ check_rebuilt(const struct http_msg *req, const struct http_out *out)
 	CHECK(m.body == req->body);
 	if (m.body == BODY_LENGTH)
 		CHECK(m.content_length == req->content_length);
+	h1 = first_host(req);
+	h2 = first_host(&m);
+	CHECK((h1 == NULL) == (h2 == NULL));
+	if (h1 != NULL)
+		CHECK(h1->value_len == h2->value_len &&
+		    memcmp(h1->value, h2->value, h1->value_len) == 0);
 }
 
 static void
