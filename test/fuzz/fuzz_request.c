@@ -18,7 +18,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "fuzz_common.h"
@@ -75,7 +74,6 @@ static struct acl *acls;
 static struct acl_cond *conds[NCOND_MAX];
 static int nconds;
 static int in_test;             /* set while an input is being processed */
-static int allow_connection_named;      /* FUZZ_ALLOW_CONNECTION_NAMED */
 
 static int
 split(char *s, char **words, int max)
@@ -109,11 +107,8 @@ add_cond(const char *text)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *allow = getenv("FUZZ_ALLOW_CONNECTION_NAMED");
-
 	(void)argc;
 	(void)argv;
-	allow_connection_named = allow != NULL && strcmp(allow, "0") != 0;
 	for (size_t i = 0; i < sizeof(acl_lines) / sizeof(acl_lines[0]); i++) {
 		char buf[256], *words[32], err[512], warn[512] = "";
 		int n;
@@ -208,33 +203,6 @@ check_headers(const struct http_msg *msg)
 	}
 }
 
-/*
- * FUZZ_ALLOW_CONNECTION_NAMED=1 (a temporary switch, see README): skip the
- * round-trip check for requests whose Connection header names Host,
- * Content-Length or Transfer-Encoding, the known finding of
- * regress/request/, so that a long run can look for other bugs meanwhile.
- */
-
-static int
-connection_names_end_to_end(const struct http_msg *msg)
-{
-	static const char *const names[] = { "host", "content-length",
-	    "transfer-encoding" };
-	int idx = 0;
-	const struct http_hdr *c;
-
-	while ((c = http_hdr_find(msg, "connection", 10, &idx))) {
-		size_t pos = 0, n;
-		const char *e;
-		while (http_value_next(c->value, c->value_len, &pos, &e, &n))
-			for (size_t i = 0; i < 3; i++)
-				if (n == strlen(names[i]) &&
-				    strncasecmp(e, names[i], n) == 0)
-					return 1;
-	}
-	return 0;
-}
-
 static const struct http_hdr *
 first_host(const struct http_msg *msg)
 {
@@ -259,8 +227,6 @@ check_rebuilt(const struct http_msg *req, const struct http_out *out)
 	CHECK(out->len >= 4 && memcmp(out->data + out->len - 4, "\r\n\r\n",
 	    4) == 0);
 	CHECK(http_head_end(out->data, out->len) == out->len);
-	if (allow_connection_named && connection_names_end_to_end(req))
-		return;
 	CHECK(http_parse_request(out->data, out->len, &m, hdrs,
 	    HTTP_DEFAULT_MAXHDR + 2) == 0);
 	CHECK(m.method_len == req->method_len &&
