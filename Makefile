@@ -80,5 +80,6 @@ clean:
 	rm -f wsproxy $(OBJS) $(TEST_HELPERS)
 
 -include test/fuzz/fuzz.mk
+-include bench/Makefile.inc
 
 .PHONY: all helpers test demo install clean asan ubsan lint
