@@ -1289,10 +1289,21 @@ static void run(void)
     if (g_opt.backend)
         printf(" backend_cpu_s=%.3f backend_cpu_pct=%.1f",
                s1.backend - s0.backend, 100 * (s1.backend - s0.backend) / secs);
-    if (s1.total > s0.total)
-        printf(" machine_busy_pct=%.1f machine_nice_pct=%.1f",
-               100.0 * (double)(s1.busy - s0.busy) / (double)(s1.total - s0.total),
-               100.0 * (double)(s1.nice - s0.nice) / (double)(s1.total - s0.total));
+    if (s1.total > s0.total) {
+        /* Busy time that none of the three of us used: other processes
+         * (a CI run, say) sharing the machine during the measurement. */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        double ticks = (double)(s1.total - s0.total);
+        double busy = 100.0 * (double)(s1.busy - s0.busy) / ticks;
+        double ours = (s1.self - s0.self) +
+                      (g_opt.proxy ? s1.proxy - s0.proxy : 0) +
+                      (g_opt.backend ? s1.backend - s0.backend : 0);
+        printf(" machine_busy_pct=%.1f machine_nice_pct=%.1f", busy,
+               100.0 * (double)(s1.nice - s0.nice) / ticks);
+        if (ncpu > 0)
+            printf(" other_cpu_pct=%.1f",
+                   busy - 100.0 * ours / (secs * (double)ncpu));
+    }
     printf(" reconnects=%llu errors=%llu\n", (unsigned long long)g_reconnects,
            (unsigned long long)g_errors);
 }

@@ -357,6 +357,7 @@ END {
 		row(w, "self_cpu_pct", "loadgen CPU %", "med")
 		row(w, "machine_busy_pct", "machine busy % (all CPUs)", "med")
 		row(w, "machine_nice_pct", "niced jobs % (b)", "med")
+		row(w, "other_cpu_pct", "other processes % (b)", "med")
 		row(w, "errors", "errors", "sum")
 	}
 	if ("hs" in seen) {
@@ -372,6 +373,7 @@ END {
 		row("hs", "self_cpu_pct", "loadgen CPU %", "med")
 		row("hs", "machine_busy_pct", "machine busy % (all CPUs)", "med")
 		row("hs", "machine_nice_pct", "niced jobs % (b)", "med")
+		row("hs", "other_cpu_pct", "other processes % (b)", "med")
 		row("hs", "errors", "errors", "sum")
 	}
 	n = split("http httpclose", wl, " ")
@@ -388,6 +390,7 @@ END {
 		row(w, "self_cpu_pct", "loadgen CPU %", "med")
 		row(w, "machine_busy_pct", "machine busy % (all CPUs)", "med")
 		row(w, "machine_nice_pct", "niced jobs % (b)", "med")
+		row(w, "other_cpu_pct", "other processes % (b)", "med")
 		row(w, "errors", "errors", "sum")
 	}
 	if ("idle" in seen) {
@@ -401,7 +404,8 @@ END {
 		row("idle", "verified", "tunnels echoing after", "med")
 		row("idle", "errors", "errors", "sum")
 	}
-	print "(b) CPU that niced background jobs took meanwhile, % of all CPUs: should be 0"
+	print "(b) % of all CPUs: niced background jobs; busy time not used by loadgen, proxy or backend"
+	print "    (kernel threads, other processes; a few % is normal, more means a shared machine)"
 	if ("idle" in seen)
 		print "(c) MemAvailable plus the free pages on the per-CPU lists (/proc/zoneinfo), which MemAvailable omits"
 	if ("fork" in seen) {

@@ -1,12 +1,13 @@
 /*
  * wsutil.h - what both bench programs (echod.c, loadgen.c) need of
- * RFC 6455 and of the clock: SHA-1 and base64 for Sec-WebSocket-Accept,
- * the frame-header parser, and a monotonic nanosecond clock.
+ * RFC 6455 and of the clock: the frame-header writer and parser, masking,
+ * and a monotonic nanosecond clock.  SHA-1 and base64 for
+ * Sec-WebSocket-Accept are the test helpers' (test/wshash.c, linked in).
  *
- * A header of static functions rather than a shared object file, so that
- * each program stays one "cc file.c" away from being built by hand.
- * Every function here is used by both programs (an unused static
- * function would trip -Wunused-function under -Werror).
+ * Static functions in a header: small, and each program stays one
+ * "cc file.c test/wshash.c" away from being built by hand.  Every
+ * function here is used by both programs (an unused static function
+ * would trip -Wunused-function under -Werror).
  */
 #ifndef BENCH_WSUTIL_H
 #define BENCH_WSUTIL_H
