@@ -31,6 +31,13 @@
 set -u
 set -o pipefail
 
+if [ $# -gt 0 ]; then
+	# -h (or anything): the comment above is the manual
+	sed -n '2,/^set -u/p' "$0" | sed -n 's/^# \{0,1\}//p'
+	[ "$1" = -h ] && exit 0
+	exit 64
+fi
+
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 cd "$top" || exit 1
 
@@ -100,6 +107,9 @@ mkdir -p "$OUT" || die "cannot create $OUT"
 raw=$OUT/raw.txt
 table=$OUT/table.txt
 : > "$raw" || die "cannot write $raw"
+for log in wsproxy haproxy loadgen backend-www backend-ws; do
+	: > "$OUT/$log.log" || die "cannot write $OUT/$log.log"
+done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsproxy-bench.XXXXXX") || die "mktemp failed"
 
 # ---- processes we started, and how they end ----
