@@ -24,6 +24,9 @@
 #define DEFAULT_MAXCONN 2000    /* HAProxy 1.x, global and per frontend */
 #define DEFAULT_BUFSIZE 16384
 #define DEFAULT_RETRIES 3
+#define DEFAULT_INTER 2000      /* ms between health checks */
+#define DEFAULT_RISE 2
+#define DEFAULT_FALL 3
 
 enum section { SEC_NONE, SEC_GLOBAL, SEC_DEFAULTS, SEC_PROXY };
 
@@ -712,6 +715,7 @@ proxy_copy_settings(struct proxy *to, const struct proxy *from)
 	to->name = strdup_or_null(from->name);
 	to->default_backend_name = strdup_or_null(from->default_backend_name);
 	to->xff_header = strdup_or_null(from->xff_header);
+	to->httpchk_line = strdup_or_null(from->httpchk_line);
 	to->logs = NULL;
 	if (from->nlogs > 0) {
 		/* the capacity grow() expects, since more may be added */
@@ -729,6 +733,7 @@ defaults_release(struct proxy *d)
 	free(d->name);
 	free(d->default_backend_name);
 	free(d->xff_header);
+	free(d->httpchk_line);
 	free(d->logs);
 	memset(d, 0, sizeof(*d));
 }
@@ -977,8 +982,6 @@ px_bind(struct parser *p, struct proxy *px, char **w, int n)
 		return -1;
 	for (int i = 2; i < n; i++) {
 		if (strcmp(w[i], "accept-proxy") == 0) {
-			p_warn(p, "'bind' : 'accept-proxy' is not implemented "
-			    "yet; connections are read without a PROXY header.");
 			for (int l = first; l < first + count; l++)
 				p->cfg->listeners[l].accept_proxy = 1;
 		} else if (strcmp(w[i], "backlog") == 0) {
@@ -1124,7 +1127,9 @@ static const char *const server_flags[] = {
 
 /* Parameters with an effect today; the others are checked and warned. */
 static const char *const server_params_done[] = {
-	"backup", "disabled", "enabled", "id", "weight",
+	"backup", "check", "check-send-proxy", "disabled", "downinter",
+	"enabled", "fall", "fastinter", "id", "inter", "maxconn", "no-check",
+	"port", "rise", "send-proxy", "send-proxy-v2", "weight",
 };
 
 /* Silently sending plaintext where TLS was asked for is never right. */
@@ -1144,8 +1149,12 @@ server_param_value(struct parser *p, struct server *srv, const char *kw,
 		return parse_int(p, "weight", value, 0, 256, &srv->weight);
 	if (strcmp(kw, "maxconn") == 0)
 		return parse_int(p, "maxconn", value, 0, 1000000, &srv->maxconn);
-	if (strcmp(kw, "rise") == 0 || strcmp(kw, "fall") == 0)
-		return parse_int(p, kw, value, 1, 1000000, &v);
+	if (strcmp(kw, "rise") == 0)
+		return parse_int(p, kw, value, 1, 1000000, &srv->rise);
+	if (strcmp(kw, "fall") == 0)
+		return parse_int(p, kw, value, 1, 1000000, &srv->fall);
+	if (strcmp(kw, "port") == 0)
+		return parse_int(p, kw, value, 1, 65535, &srv->check_port);
 	if (strcmp(kw, "inter") == 0 || strcmp(kw, "fastinter") == 0 ||
 	    strcmp(kw, "downinter") == 0 || strcmp(kw, "slowstart") == 0) {
 		if (parse_time(p, kw, value, &v) < 0)
@@ -1154,6 +1163,12 @@ server_param_value(struct parser *p, struct server *srv, const char *kw,
 			p_err(p, "'%s' has to be > 0.", kw);
 			return -1;
 		}
+		if (strcmp(kw, "inter") == 0)
+			srv->inter = v;
+		else if (strcmp(kw, "fastinter") == 0)
+			srv->fastinter = v;
+		else if (strcmp(kw, "downinter") == 0)
+			srv->downinter = v;
 	}
 	return 0;
 }
@@ -1199,7 +1214,16 @@ server_param(struct parser *p, struct proxy *px, struct server *srv,
 			srv->disabled = 1;
 		else if (strcmp(kw, "enabled") == 0)
 			srv->disabled = 0;
-		srv->check |= strcmp(kw, "check") == 0;
+		else if (strcmp(kw, "check") == 0)
+			srv->check = 1;
+		else if (strcmp(kw, "no-check") == 0)
+			srv->check = 0;
+		else if (strcmp(kw, "send-proxy") == 0)
+			srv->send_proxy = 1;
+		else if (strcmp(kw, "send-proxy-v2") == 0)
+			srv->send_proxy = 2;
+		else if (strcmp(kw, "check-send-proxy") == 0)
+			srv->check_send_proxy = 1;
 		return 1;
 	}
 	if (i + 1 >= n) {
@@ -1236,6 +1260,9 @@ px_server(struct parser *p, struct proxy *px, char **w, int n)
 	srv->addr_text = xstrdup(w[2]);
 	srv->line = p->line;
 	srv->weight = 1;
+	srv->inter = DEFAULT_INTER;
+	srv->rise = DEFAULT_RISE;
+	srv->fall = DEFAULT_FALL;
 	if (net_parse_server(w[2], &srv->addr, &srv->port_mode,
 	    &srv->port_offset, err, sizeof(err)) < 0) {
 		p_err(p, "'server %s' : %s", w[1], err);
@@ -1262,6 +1289,14 @@ px_balance(struct parser *p, struct proxy *px, char **w, int n)
 {
 	static const char *const algos[] = { "first", "leastconn",
 	    "roundrobin", "source", "static-rr", "uri", "url_param" };
+	static const struct { const char *name; enum balance_algo algo; }
+	    done[] = {
+		{ "roundrobin", BALANCE_ROUNDROBIN },
+		{ "static-rr", BALANCE_STATIC_RR },
+		{ "leastconn", BALANCE_LEASTCONN },
+		{ "first", BALANCE_FIRST },
+		{ "source", BALANCE_SOURCE },
+	};
 
 	if (need_args(p, w, n, 1, "an algorithm") < 0)
 		return -1;
@@ -1275,6 +1310,15 @@ px_balance(struct parser *p, struct proxy *px, char **w, int n)
 		    "'hdr(name)' and 'rdp-cookie(name)' options.");
 		return -1;
 	}
+	for (size_t i = 0; i < NELEM(done); i++) {
+		if (strcmp(w[1], done[i].name) == 0) {
+			px->balance = done[i].algo;
+			return 0;
+		}
+	}
+	p_warn(p, "'balance %s' is not implemented by wsproxy; using "
+	    "'roundrobin'.", w[1]);
+	px->balance = BALANCE_ROUNDROBIN;
 	return 0;
 }
 
@@ -1407,13 +1451,44 @@ opt_forwardfor(struct parser *p, struct proxy *px, char **w, int n)
 	return 0;
 }
 
+/*
+ * option httpchk [URI] | [METHOD URI [VERSION]]: the request line of HTTP
+ * health checks; HAProxy's default is "OPTIONS / HTTP/1.0".
+ */
+static int
+opt_httpchk(struct parser *p, struct proxy *px, char **w, int n)
+{
+	const char *method = "OPTIONS", *uri = "/", *version = "HTTP/1.0";
+	size_t len;
+
+	if (n == 3) {
+		uri = w[2];
+	} else if (n >= 4) {
+		method = w[2];
+		uri = w[3];
+		if (n >= 5)
+			version = w[4];
+	}
+	if (n > 5) {
+		p_err(p, "'option httpchk' expects at most a method, a URI and "
+		    "a version.");
+		return -1;
+	}
+	len = strlen(method) + strlen(uri) + strlen(version) + 3;
+	free(px->httpchk_line);
+	px->httpchk_line = xcalloc(1, len);
+	snprintf(px->httpchk_line, len, "%s %s %s", method, uri, version);
+	px->options |= OPT_HTTPCHK;
+	return 0;
+}
+
 /* Known HAProxy options without an effect here: warned about. */
 static const char *const options_known[] = {
 	"abortonclose", "accept-invalid-http-request",
-	"accept-invalid-http-response", "allbackups", "checkcache",
+	"accept-invalid-http-response", "checkcache",
 	"clitcpka", "contstats", "http-buffer-request", "http-ignore-probes",
 	"http-no-delay", "http-pretend-keepalive", "http-tunnel",
-	"http-use-proxy-header", "httpchk", "log-health-checks",
+	"http-use-proxy-header", "log-health-checks",
 	"log-separate-errors", "logasap", "mysql-check", "nolinger",
 	"originalto", "persist", "pgsql-check", "prefer-last-server",
 	"redis-check", "smtpchk", "socket-stats", "splice-auto",
@@ -1441,6 +1516,7 @@ px_option(struct parser *p, struct proxy *px, char **w, int n, int negate)
 	} flag_opts[] = {
 		{ "redispatch", OPT_REDISPATCH, CAP_BE },
 		{ "dontlognull", OPT_DONTLOGNULL, CAP_FE },
+		{ "allbackups", OPT_ALLBACKUPS, CAP_BE },
 	};
 	const char *name;
 
@@ -1488,6 +1564,15 @@ px_option(struct parser *p, struct proxy *px, char **w, int n, int negate)
 			px->options &= ~OPT_HTTPLOG;
 		return 0;
 	}
+	if (strcmp(name, "httpchk") == 0) {
+		if (!check_cap(p, px, name, CAP_BE))
+			return 0;
+		if (negate) {
+			px->options &= ~OPT_HTTPCHK;
+			return 0;
+		}
+		return opt_httpchk(p, px, w, n);
+	}
 	if (strcmp(name, "forwardfor") == 0) {
 		if (negate) {
 			px->options &= ~(OPT_FORWARDFOR | OPT_XFF_IFNONE);
@@ -1526,6 +1611,26 @@ px_no(struct parser *p, struct proxy *px, char **w, int n)
 	return -1;
 }
 
+/* http-check expect status N: the only http-check rule implemented. */
+static int
+px_http_check(struct parser *p, struct proxy *px, char **w, int n)
+{
+	if (!check_cap(p, px, w[0], CAP_BE))
+		return 0;
+	if (n == 4 && strcmp(w[1], "expect") == 0 &&
+	    strcmp(w[2], "status") == 0)
+		return parse_int(p, "http-check expect status", w[3], 100, 599,
+		    &px->httpchk_status);
+	if (n >= 2 && strcmp(w[1], "disable-on-404") == 0) {
+		p_warn(p, "'http-check disable-on-404' is not supported by "
+		    "wsproxy; ignored.");
+		return 0;
+	}
+	p_err(p, "'http-check' : wsproxy only supports 'http-check expect "
+	    "status <code>'.");
+	return -1;
+}
+
 /* Descriptive keywords: accepted, nothing to do. */
 static int
 px_ignore(struct parser *p, struct proxy *px, char **w, int n)
@@ -1553,6 +1658,7 @@ static const struct proxy_kw proxy_kws[] = {
 	{ "contimeout",      px_legacy_timeout,  IN_DEFAULTS },
 	{ "default_backend", px_default_backend, IN_DEFAULTS },
 	{ "description",     px_ignore,          IN_DEFAULTS },
+	{ "http-check",      px_http_check,      IN_DEFAULTS },
 	{ "id",              px_ignore,          0 },
 	{ "log",             px_log,             IN_DEFAULTS },
 	{ "maxconn",         px_maxconn,         IN_DEFAULTS },
@@ -1572,7 +1678,7 @@ static const char *const proxy_known[] = {
 	"appsession", "block", "capture", "compression", "cookie",
 	"default-server", "dispatch", "errorfile", "errorloc", "errorloc302",
 	"errorloc303", "external-check", "fullconn", "grace", "hash-type",
-	"http-check", "http-request", "http-response", "http-reuse",
+	"http-request", "http-response", "http-reuse",
 	"monitor", "monitor-net", "monitor-uri", "persist", "rate-limit",
 	"reqadd", "reqallow", "reqdel", "reqdeny", "reqiallow", "reqidel",
 	"reqideny", "reqipass", "reqirep", "reqitarpit", "reqpass", "reqrep",
@@ -1730,16 +1836,6 @@ check_timeouts(struct parser *p, struct proxy *px)
 		    px->name);
 }
 
-static int
-usable_servers(const struct proxy *px)
-{
-	int n = 0;
-
-	for (int i = 0; i < px->nservers; i++)
-		n += !px->servers[i].disabled && px->servers[i].weight > 0;
-	return n;
-}
-
 static void
 check_config(struct parser *p)
 {
@@ -1750,12 +1846,6 @@ check_config(struct parser *p)
 			p_warn_at(p, px->line, "tcp backend '%s': 'option "
 			    "forwardfor' has no effect in tcp mode.", px->name);
 		check_timeouts(p, px);
-		if (usable_servers(px) > 1)
-			p_warn_at(p, px->line, "backend '%s' has %d usable "
-			    "servers: load balancing is not implemented yet; "
-			    "the first usable server gets every request (with "
-			    "'option redispatch' the last retry tries the next "
-			    "one).", px->name, usable_servers(px));
 	}
 }
 

@@ -15,6 +15,12 @@ enum proxy_mode { MODE_TCP, MODE_HTTP };
 /* option http-keep-alive / http-server-close / httpclose: one setting. */
 enum http_conn_mode { CONN_MODE_KAL, CONN_MODE_SCL, CONN_MODE_CLO };
 
+/* balance: the algorithms wsproxy implements (others fall back to rr). */
+enum balance_algo {
+	BALANCE_ROUNDROBIN, BALANCE_STATIC_RR, BALANCE_LEASTCONN,
+	BALANCE_FIRST, BALANCE_SOURCE
+};
+
 #define CAP_FE 0x1
 #define CAP_BE 0x2
 
@@ -43,6 +49,11 @@ struct server {
 	char **params;          /* further words, kept for later issues */
 	int nparams;
 	int weight, maxconn, disabled, backup, check;
+	int inter, fastinter, downinter;  /* ms; the last two 0 = inter */
+	int rise, fall;
+	int send_proxy;         /* 0, 1 (send-proxy) or 2 (send-proxy-v2) */
+	int check_send_proxy;   /* check-send-proxy: checks send one too */
+	int check_port;         /* "port N": checks go there; 0 = server's */
 	int line;
 	int index;              /* in the scoreboard */
 };
@@ -69,6 +80,8 @@ struct switch_rule {
 #define OPT_DONTLOGNULL 0x04
 #define OPT_FORWARDFOR  0x08
 #define OPT_XFF_IFNONE  0x10
+#define OPT_ALLBACKUPS  0x20
+#define OPT_HTTPCHK     0x40
 
 struct proxy {
 	char *name;
@@ -81,7 +94,10 @@ struct proxy {
 	unsigned timeouts_set;  /* bit per timeout, to warn on redefinition */
 	int maxconn;
 	int retries;
+	enum balance_algo balance;
 	unsigned options;       /* OPT_* */
+	char *httpchk_line;     /* option httpchk: "METHOD URI VERSION" */
+	int httpchk_status;     /* http-check expect status N; 0: 2xx/3xx */
 	char *xff_header;       /* option forwardfor header NAME */
 	struct net_addr xff_except;
 	int xff_except_len;     /* -1: no except */

@@ -1,10 +1,14 @@
 /*
  * scoreboard.c - one array of atomic counters in shared memory:
  *
- *	[0]                      the process tree's live connections
- *	[1 + 2 * proxy]          a frontend's live connections
- *	[2 + 2 * proxy]          a backend's live server connections
- *	[1 + 2 * nproxies + srv] a server's live connections
+ *	[0]                         the process tree's live connections
+ *	[1 + PX_SLOTS * proxy + k]  per proxy: k = 0 a frontend's live
+ *	                            connections, 1 a backend's live server
+ *	                            connections, 2 its round-robin position,
+ *	                            3 its queued requests
+ *	[1 + PX_SLOTS * nproxies
+ *	   + SRV_SLOTS * srv + k]   per server: k = 0 live connections,
+ *	                            1 down (0 = UP, so fresh pages mean UP)
  *
  * A reload maps a new one; children forked before keep the old mapping.
  */
@@ -15,6 +19,9 @@
 
 #include "log.h"
 #include "scoreboard.h"
+
+enum { PX_FE, PX_BE, PX_RR, PX_QUEUE, PX_SLOTS };
+enum { SRV_CONNS, SRV_DOWN, SRV_SLOTS };
 
 static atomic_int *counters;
 static size_t counters_size;
@@ -31,7 +38,8 @@ scoreboard_init(struct config *cfg)
 		n++;
 		nservers += px->nservers;
 	}
-	size = (size_t)(1 + 2 * n + nservers) * sizeof(atomic_int);
+	size = (size_t)(1 + PX_SLOTS * n + SRV_SLOTS * nservers) *
+	    sizeof(atomic_int);
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED) {
@@ -51,6 +59,19 @@ scoreboard_init(struct config *cfg)
 			px->servers[i].index = nservers++;
 	}
 	return 0;
+}
+
+static size_t
+px_slot(const struct proxy *px, int k)
+{
+	return 1 + PX_SLOTS * (size_t)px->index + (size_t)k;
+}
+
+static size_t
+srv_slot(const struct server *srv, int k)
+{
+	return 1 + PX_SLOTS * (size_t)nproxies +
+	    SRV_SLOTS * (size_t)srv->index + (size_t)k;
 }
 
 static void
@@ -85,19 +106,77 @@ sb_set_process(int value)
 void
 sb_add_frontend(const struct proxy *fe, int delta)
 {
-	add(1 + 2 * (size_t)fe->index, delta);
+	add(px_slot(fe, PX_FE), delta);
 }
 
 void
 sb_add_backend(const struct proxy *be, int delta)
 {
-	add(2 + 2 * (size_t)be->index, delta);
+	add(px_slot(be, PX_BE), delta);
 }
 
 void
 sb_add_server(const struct server *srv, int delta)
 {
-	add(1 + 2 * (size_t)nproxies + (size_t)srv->index, delta);
+	add(srv_slot(srv, SRV_CONNS), delta);
+}
+
+int
+sb_take_server(const struct server *srv, int maxconn)
+{
+	atomic_int *conns;
+	int seen;
+
+	if (counters == NULL)
+		return 1;
+	conns = &counters[srv_slot(srv, SRV_CONNS)];
+	if (maxconn <= 0) {
+		atomic_fetch_add_explicit(conns, 1, memory_order_relaxed);
+		return 1;
+	}
+	/* compare-and-swap: two children must not both take the last slot */
+	seen = atomic_load_explicit(conns, memory_order_relaxed);
+	while (seen < maxconn) {
+		if (atomic_compare_exchange_weak_explicit(conns, &seen,
+		    seen + 1, memory_order_relaxed, memory_order_relaxed))
+			return 1;
+	}
+	return 0;
+}
+
+int
+sb_server_conns(const struct server *srv)
+{
+	return get(srv_slot(srv, SRV_CONNS));
+}
+
+int
+sb_server_up(const struct server *srv)
+{
+	return get(srv_slot(srv, SRV_DOWN)) == 0;
+}
+
+void
+sb_set_server_up(const struct server *srv, int up)
+{
+	if (counters != NULL)
+		atomic_store_explicit(&counters[srv_slot(srv, SRV_DOWN)],
+		    !up, memory_order_relaxed);
+}
+
+unsigned
+sb_next_rr(const struct proxy *be)
+{
+	if (counters == NULL)
+		return 0;
+	return (unsigned)atomic_fetch_add_explicit(
+	    &counters[px_slot(be, PX_RR)], 1, memory_order_relaxed);
+}
+
+void
+sb_add_queue(const struct proxy *be, int delta)
+{
+	add(px_slot(be, PX_QUEUE), delta);
 }
 
 void
@@ -105,8 +184,9 @@ sb_read(const struct proxy *fe, const struct proxy *be,
     const struct server *srv, struct sb_counts *out)
 {
 	out->process = get(0);
-	out->frontend = get(1 + 2 * (size_t)fe->index);
-	out->backend = be ? get(2 + 2 * (size_t)be->index) : 0;
-	out->server = srv ? get(1 + 2 * (size_t)nproxies +
-	    (size_t)srv->index) : 0;
+	out->frontend = get(px_slot(fe, PX_FE));
+	out->backend = be ? get(px_slot(be, PX_BE)) : 0;
+	out->server = srv ? get(srv_slot(srv, SRV_CONNS)) : 0;
+	out->srv_queue = 0;
+	out->be_queue = be ? get(px_slot(be, PX_QUEUE)) : 0;
 }

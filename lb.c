@@ -1,0 +1,5 @@
+/*
+ * lb.c - server selection (placeholder).
+ */
+#define _GNU_SOURCE
+#include "lb.h"
