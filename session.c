@@ -18,8 +18,10 @@
 
 #include "accesslog.h"
 #include "http.h"
+#include "lb.h"
 #include "log.h"
 #include "net.h"
+#include "proxyproto.h"
 #include "relay.h"
 #include "scoreboard.h"
 #include "session.h"
@@ -36,6 +38,7 @@ struct txn {
 	struct timeval date;            /* first byte, or the accept */
 	int64_t start_ms;
 	int64_t head_ms;                /* 0: stage not reached */
+	int64_t queue_start_ms, queue_end_ms;   /* waiting for a slot */
 	int64_t connect_start_ms, connected_ms, response_ms;
 	int status;                     /* -1: nothing sent */
 	unsigned long long bytes_before;
@@ -143,7 +146,9 @@ txn_record(const struct session *s, struct access_record *r, int final)
 	if (t->srv && t->connect_start_ms && !t->connected_ms)
 		r->server = t->srv->name;       /* named even when refused */
 	r->t_request = elapsed(t->start_ms, t->head_ms);
-	r->t_queue = t->connect_start_ms ? 0 : -1;
+	r->t_queue = t->queue_end_ms ?
+	    elapsed(t->queue_start_ms, t->queue_end_ms) :
+	    t->connect_start_ms ? 0 : -1;
 	r->t_connect = elapsed(t->connect_start_ms, t->connected_ms);
 	r->t_response = elapsed(t->connected_ms, t->response_ms);
 	r->t_total = (int)(now_ms() - t->start_ms);
@@ -340,25 +345,6 @@ route(const struct session *s, const struct http_msg *req)
 	return NULL;
 }
 
-/* The n-th usable server: active ones first, backups after them. */
-static const struct server *
-pick_server(const struct proxy *be, int n)
-{
-	int usable = 0;
-
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < be->nservers; i++) {
-			const struct server *srv = &be->servers[i];
-			if (srv->disabled || srv->weight == 0 ||
-			    srv->backup != pass)
-				continue;
-			if (usable++ == n)
-				return srv;
-		}
-	}
-	return usable ? pick_server(be, n % usable) : NULL;
-}
-
 static void
 server_addr(const struct session *s, const struct server *srv,
     struct net_addr *addr)
@@ -404,46 +390,143 @@ connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
 	return 0;
 }
 
+/* Polling step while queued: how soon a freed slot is noticed. */
+#define QUEUE_POLL_MS 10
+
+/* The client hung up (or reset) while its request waited. */
+static int
+client_gone(const struct session *s)
+{
+	struct pollfd pfd = { s->client.rfd, POLLRDHUP, 0 };
+
+	return poll(&pfd, 1, 0) > 0 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /*
- * Connects to the backend: retries + 1 attempts; after a refusal wait
- * min(timeout connect, 1s) as HAProxy does; with "option redispatch" the
- * last retry goes to another server.
+ * Takes a server slot for the request: at once if a usable server has
+ * one free, else waiting in the backend's queue until one frees up,
+ * "timeout queue" (default: timeout connect) passes, or the client goes
+ * away. Children cannot hand each other a slot, so the queue is a poll of
+ * the scoreboard every QUEUE_POLL_MS, not a FIFO. Returns the server, or
+ * NULL with the termination state set.
+ */
+static const struct server *
+take_server(struct session *s, const struct proxy *be,
+    const struct server *avoid)
+{
+	int full, gone = 0;
+	int timeout = be->to.queue ? be->to.queue : be->to.connect;
+	const struct server *srv = lb_pick(be, &s->src, avoid, &full);
+	int64_t deadline = now_ms() + timeout;
+
+	if (srv != NULL || !full) {
+		if (srv == NULL)
+			txn_end(s, 'S', 'C');   /* no server is usable */
+		return srv;
+	}
+	sb_add_queue(be, 1);
+	while (srv == NULL && full) {
+		if ((gone = client_gone(s)) || (timeout > 0 &&
+		    now_ms() >= deadline))
+			break;
+		(void)poll(NULL, 0, QUEUE_POLL_MS);
+		srv = lb_pick(be, &s->src, avoid, &full);
+	}
+	sb_add_queue(be, -1);
+	s->txn.queue_end_ms = now_ms();
+	if (srv == NULL)        /* sQ: queue timeout, CQ: client left */
+		txn_end(s, !full ? 'S' : gone ? 'C' : 's', full ? 'Q' : 'C');
+	return srv;
+}
+
+/*
+ * HAProxy's redispatch rule: with "option redispatch" the last retry goes
+ * to another server, and with a rotating algorithm over several servers
+ * every retry does (so a dead server costs no pause at all).
+ */
+static int
+redispatch_now(const struct proxy *be, int attempt)
+{
+	if (!(be->options & OPT_REDISPATCH) || attempt == 0)
+		return 0;
+	if ((be->balance == BALANCE_ROUNDROBIN ||
+	    be->balance == BALANCE_STATIC_RR) && lb_usable(be) > 1)
+		return 1;
+	return attempt == be->retries;
+}
+
+/* Connected: the PROXY header first, if the server wants one. */
+static int
+server_greeting(const struct session *s, const struct server *srv, int fd,
+    int timeout_ms)
+{
+	if (srv->send_proxy == 0)
+		return 0;
+	return proxy_send(fd, srv->send_proxy, &s->src, &s->dst, timeout_ms);
+}
+
+/*
+ * Before retrying the same server: after a refusal wait min(timeout
+ * connect, 1s); after a connect timeout go again at once (HAProxy).
+ */
+static void
+retry_pause(const struct proxy *be, int rc)
+{
+	int pause = be->to.connect && be->to.connect < 1000 ?
+	    be->to.connect : 1000;
+
+	if (rc == -1)
+		(void)poll(NULL, 0, pause);
+}
+
+/*
+ * Connects to the backend: retries + 1 attempts, on a server chosen by
+ * the backend's balance algorithm; a retry stays on the same server
+ * unless redispatch_now() says otherwise. The server's slot is held from
+ * the choice through every retry on it until close_server().
  */
 static int
 connect_backend(struct session *s, const struct proxy *be)
 {
 	struct txn *t = &s->txn;
-	int which = 0, fd = -1, rc = -1;
+	const struct server *srv;
+	int fd = -1, rc = -1;
 
 	t->be = be;
+	t->queue_start_ms = now_ms();
+	if ((srv = take_server(s, be, NULL)) == NULL)
+		return -1;
 	t->connect_start_ms = now_ms();
 	for (int attempt = 0; attempt <= be->retries; attempt++) {
 		struct net_addr addr;
 
-		if (attempt > 0 && attempt == be->retries &&
-		    (be->options & OPT_REDISPATCH)) {
-			which++;
+		if (redispatch_now(be, attempt)) {
+			sb_add_server(srv, -1);
 			t->redispatched = 1;
+			if ((srv = take_server(s, be, srv)) == NULL) {
+				t->srv = NULL;
+				return -1;
+			}
 		}
-		t->srv = pick_server(be, which);
-		if (t->srv == NULL)
-			break;
+		t->srv = srv;
 		t->retries = attempt;
-		server_addr(s, t->srv, &addr);
+		server_addr(s, srv, &addr);
 		rc = connect_once(&addr, be->to.connect, &fd);
+		if (rc == 0 && server_greeting(s, srv, fd, be->to.connect) < 0) {
+			close(fd);
+			rc = -1;
+		}
 		if (rc == 0) {
 			t->connected_ms = now_ms();
 			sb_add_backend(be, 1);
-			sb_add_server(t->srv, 1);
 			return fd;
 		}
-		if (rc == -1 && attempt < be->retries) {
-			int pause = be->to.connect && be->to.connect < 1000 ?
-			    be->to.connect : 1000;
-			poll(NULL, 0, pause);
-		}
+		if (attempt < be->retries && !redispatch_now(be, attempt + 1))
+			retry_pause(be, rc);
 	}
-	/* SC--: refused or no server; sC--: the connect timed out */
+	sb_add_server(srv, -1);
+	/* SC--: refused; sC--: the connect timed out */
 	txn_end(s, rc == -2 ? 's' : 'S', 'C');
 	return -1;
 }
