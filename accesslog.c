@@ -94,9 +94,10 @@ out_prefix(struct out *o, const struct access_record *r)
 static void
 out_counts(struct out *o, const struct access_record *r)
 {
-	out_printf(o, "%d/%d/%d/%d/%s%d 0/0", r->counts.process,
+	out_printf(o, "%d/%d/%d/%d/%s%d %d/%d", r->counts.process,
 	    r->counts.frontend, r->counts.backend, r->counts.server,
-	    r->redispatched ? "+" : "", r->retries);
+	    r->redispatched ? "+" : "", r->retries, r->counts.srv_queue,
+	    r->counts.be_queue);
 }
 
 /* The request line, quoted; bytes outside 32..126 and '"' as #XX. */
@@ -146,5 +147,23 @@ accesslog_tcp(const struct access_record *r, char *buf, size_t len)
 	out_printf(&o, " %d/%d/%d %llu %c%c ", r->t_queue, r->t_connect,
 	    r->t_total, r->bytes, r->term[0], r->term[1]);
 	out_counts(&o, r);
+	return o.used;
+}
+
+/*
+ * A connection refused before any request (a bad PROXY header): HAProxy's
+ * short error format, "%ci:%cp [%t] %ft/BIND: message".
+ */
+size_t
+accesslog_error(const struct access_record *r, const char *bind,
+    const char *msg, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+
+	o.buf[0] = '\0';
+	out_client(&o, r->src);
+	out_printf(&o, " ");
+	out_date(&o, &r->date);
+	out_printf(&o, " %s/%s: %s", r->frontend, bind, msg);
 	return o.used;
 }

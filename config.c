@@ -1334,13 +1334,13 @@ struct timeout_kw {
 #define TO(name, field, cap, in_effect) \
 	{ name, offsetof(struct timeouts, field), cap, in_effect }
 static const struct timeout_kw timeout_kws[] = {
-	TO("check", check, CAP_BE, 0),
+	TO("check", check, CAP_BE, 1),
 	TO("client", client, CAP_FE, 1),
 	TO("client-fin", client_fin, CAP_FE, 0),
 	TO("connect", connect, CAP_BE, 1),
 	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE, 1),
 	TO("http-request", http_request, CAP_FE | CAP_BE, 1),
-	TO("queue", queue, CAP_BE, 0),
+	TO("queue", queue, CAP_BE, 1),
 	TO("server", server, CAP_BE, 1),
 	TO("server-fin", server_fin, CAP_BE, 0),
 	TO("tarpit", tarpit, CAP_BE, 0),

@@ -20,7 +20,9 @@ check() {
 	[[ "$output" == *"Configuration file is valid"* ]]
 	[[ "$output" == *"legacy-1.4.cfg:5: warning: 'debug' is not supported"* ]]
 	[[ "$output" == *"legacy-1.4.cfg:20: warning: 'cookie' is not supported"* ]]
-	[[ "$output" == *"legacy-1.4.cfg:22: warning: 'option httpchk' is not supported"* ]]
+	# option httpchk and check/inter/rise/fall are implemented now
+	! grep -q 'legacy-1.4.cfg:22:' <<< "$output"
+	! grep -q "'check'" <<< "$output"
 }
 
 @test "every error is reported as FILE:LINE: message, then exit 1" {
@@ -322,7 +324,7 @@ check() {
 	  server s5 127.0.0.1:5 disabled enabled id 5
 	EOF
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"t.cfg:5: warning: 'server be/s1' : 'check', 'inter', 'rise', 'fall' not implemented yet; ignored."* ]]
+	! grep -q 't.cfg:5:' <<< "$output"
 	[[ "$output" == *"t.cfg:6: 'server be/s2' : 'ssl' cannot be honoured: wsproxy speaks no TLS"* ]]
 	[[ "$output" == *"t.cfg:7: 'server be/s3' : unknown keyword 'bogus'."* ]]
 	[[ "$output" == *"t.cfg:8: 'weight' value 300 is out of range (0..256)."* ]]
@@ -350,7 +352,7 @@ check() {
 @test "timeouts and filters that have no effect yet say so" {
 	check <<-'EOF'
 	defaults
-	  timeout queue 1s
+	  timeout tarpit 1s
 	  timeout client-fin 1s
 	frontend fe
 	  bind 127.0.0.1:8080
@@ -358,7 +360,7 @@ check() {
 	  block if { path /x }
 	EOF
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"t.cfg:2: warning: 'timeout queue' is not implemented yet; ignored."* ]]
+	[[ "$output" == *"t.cfg:2: warning: 'timeout tarpit' is not implemented yet; ignored."* ]]
 	[[ "$output" == *"t.cfg:3: warning: 'timeout client-fin' is not implemented yet; ignored."* ]]
 	[[ "$output" == *"t.cfg:6: warning: 'http-request' is not supported by wsproxy; ignored: nothing is filtered or denied by this line."* ]]
 	[[ "$output" == *"t.cfg:7: warning: 'block' is not supported"* ]]
@@ -369,4 +371,36 @@ check() {
 	run "$WSPROXY" -d -f "$W/t.cfg"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no listener configured"* ]]
+}
+
+@test "balance, option httpchk and http-check: checked, unsupported ones said" {
+	check <<-'EOF'
+	defaults
+	  mode http
+	  balance leastconn
+	  timeout connect 1s
+	  timeout client 1s
+	  timeout server 1s
+	backend a
+	  balance uri
+	  server s1 127.0.0.1:1 maxconn 10 send-proxy-v2 check port 9 fastinter 1s downinter 5s
+	backend b
+	  balance bogus
+	  option httpchk GET /health HTTP/1.1
+	  http-check expect status 204
+	  http-check expect string ok
+	  option allbackups
+	  http-check expect status 999
+	  option httpchk GET / HTTP/1.0 extra
+	EOF
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"t.cfg:8: warning: 'balance uri' is not implemented by wsproxy; using 'roundrobin'."* ]]
+	! grep -q 't.cfg:9:' <<< "$output"
+	[[ "$output" == *"t.cfg:11: 'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'first', 'source',"* ]]
+	! grep -q 't.cfg:12:' <<< "$output"
+	! grep -q 't.cfg:13:' <<< "$output"
+	[[ "$output" == *"t.cfg:14: 'http-check' : wsproxy only supports 'http-check expect status <code>'."* ]]
+	! grep -q 't.cfg:15:' <<< "$output"
+	[[ "$output" == *"t.cfg:16: 'http-check expect status' value 999 is out of range (100..599)."* ]]
+	[[ "$output" == *"t.cfg:17: 'option httpchk' expects at most a method, a URI and a version."* ]]
 }
