@@ -16,7 +16,7 @@ HDRS = config.h acl.h http.h relay.h session.h net.h log.h logtarget.h \
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \
-               test/udpsink test/sdlaunch
+               test/udpsink test/sdlaunch test/ppeer
 
 all: wsproxy
 

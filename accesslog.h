@@ -35,5 +35,8 @@ struct access_record {
 
 size_t accesslog_http(const struct access_record *r, char *buf, size_t len);
 size_t accesslog_tcp(const struct access_record *r, char *buf, size_t len);
+/* The error format: only src, date and frontend of r are used. */
+size_t accesslog_error(const struct access_record *r, const char *bind,
+    const char *msg, char *buf, size_t len);
 
 #endif

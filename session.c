@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -983,10 +984,77 @@ session_free(struct session *s)
 	free(s->resp_head.data);
 }
 
+/* ---- accept-proxy ---- */
+
+/* HAProxy names a bind by its number in the frontend, from 1. */
+static int
+bind_number(const struct config *cfg, const struct listener *l)
+{
+	int n = 0;
+
+	for (int i = 0; i < cfg->nlisteners; i++) {
+		if (cfg->listeners[i].fe == l->fe)
+			n++;
+		if (&cfg->listeners[i] == l)
+			break;
+	}
+	return n;
+}
+
+/*
+ * The error line (HAProxy's short format, for the real peer) and a reset:
+ * nothing is sent to what may not be a client at all. "option
+ * dontlognull" hides peers that sent nothing, as in HAProxy.
+ */
+static void
+proxy_header_failed(struct session *s, const struct listener *l, int err)
+{
+	struct linger reset = { 1, 0 };
+	struct access_record r;
+	char bind[16], line[512];
+
+	if (s->fe->nlogs > 0 && !((s->fe->options & OPT_DONTLOGNULL) &&
+	    (err == PROXY_ERR_EMPTY || err == PROXY_ERR_ABORT ||
+	    err == PROXY_ERR_TIMEOUT))) {
+		memset(&r, 0, sizeof(r));
+		r.src = &s->src;
+		r.date = s->accept_date;
+		r.frontend = s->fe->name;
+		snprintf(bind, sizeof(bind), "%d", bind_number(s->cfg, l));
+		accesslog_error(&r, bind, proxy_strerror(err), line,
+		    sizeof(line));
+		log_access(s->fe->logs, s->fe->nlogs, line);
+	}
+	if (setsockopt(s->client.rfd, SOL_SOCKET, SO_LINGER, &reset,
+	    sizeof(reset)) < 0)
+		log_debug("SO_LINGER: %s", strerror(errno));
+	close(s->client.rfd);
+	s->client.rfd = s->client.wfd = -1;
+}
+
+/*
+ * With accept-proxy the header comes before the request, within the
+ * time the request has (timeout http-request, else client); from here
+ * on its addresses are the client's for ACLs, logs, forwardfor and
+ * send-proxy.
+ */
+static int
+accept_proxy_header(struct session *s, const struct listener *l)
+{
+	const struct timeouts *to = &s->fe->to;
+	int err = proxy_recv(s->client.rfd, to->http_request ?
+	    to->http_request : to->client, &s->src, &s->dst);
+
+	if (err == PROXY_OK)
+		return 0;
+	proxy_header_failed(s, l, err);
+	return -1;
+}
+
 void
 session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
     int wfd, const struct sockaddr_storage *src,
-    const struct sockaddr_storage *dst)
+    const struct sockaddr_storage *dst, const struct listener *l)
 {
 	struct session s;
 	size_t head_len;
@@ -994,6 +1062,10 @@ session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
 	session_init(&s, cfg, fe, rfd, wfd);
 	s.src = *src;
 	s.dst = *dst;
+	if (l != NULL && l->accept_proxy && accept_proxy_header(&s, l) < 0) {
+		session_free(&s);
+		return;
+	}
 	if (fe->mode == MODE_TCP) {
 		serve_tcp(&s);
 	} else {

@@ -12,10 +12,12 @@
 /*
  * Serves the connection (read on rfd, write on wfd: the same socket, or
  * two pipes in inetd mode) until it ends. src/dst are the client's and
- * the local address (AF_UNSPEC when unknown).
+ * the local address (AF_UNSPEC when unknown). l is the listener that
+ * accepted it (NULL in inetd mode); with its accept-proxy, a PROXY header
+ * must come first and its addresses replace src/dst.
  */
 void session_serve(const struct config *cfg, const struct proxy *fe,
     int rfd, int wfd, const struct sockaddr_storage *src,
-    const struct sockaddr_storage *dst);
+    const struct sockaddr_storage *dst, const struct listener *l);
 
 #endif

@@ -347,7 +347,7 @@ serve_child(struct server_state *st, struct listener *l, int fd)
 		src.ss_family = AF_UNSPEC;
 	if (getsockname(fd, (struct sockaddr *)&dst, &dlen) < 0)
 		dst.ss_family = AF_UNSPEC;
-	session_serve(st->cfg, l->fe, fd, fd, &src, &dst);
+	session_serve(st->cfg, l->fe, fd, fd, &src, &dst, l);
 	_exit(0);
 }
 
@@ -602,7 +602,8 @@ serve_inetd(struct config *cfg, const char *fe_name)
 		exit(EXIT_SYSTEM);
 	sb_add_process(1);
 	sb_add_frontend(fe, 1);
-	session_serve(cfg, fe, 0, 1, &src, &dst);
+	/* accept-proxy does not apply: inetd hands over a connection */
+	session_serve(cfg, fe, 0, 1, &src, &dst, NULL);
 	exit(0);
 }
 
