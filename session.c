@@ -394,14 +394,18 @@ connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
 /* Polling step while queued: how soon a freed slot is noticed. */
 #define QUEUE_POLL_MS 10
 
-/* The client hung up (or reset) while its request waited. */
+/*
+ * The client's connection is dead (reset, or shut both ways) while its
+ * request waited. A mere FIN is not enough: a client may half-close
+ * after its request and still want the answer (HAProxy without
+ * "option abortonclose" keeps such requests queued too).
+ */
 static int
 client_gone(const struct session *s)
 {
-	struct pollfd pfd = { s->client.rfd, POLLRDHUP, 0 };
+	struct pollfd pfd = { s->client.rfd, 0, 0 };
 
-	return poll(&pfd, 1, 0) > 0 &&
-	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
 }
 
 /*
