@@ -257,7 +257,7 @@ v2_unix(const unsigned char *a, struct proxy_hdr *h)
 static int
 parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 {
-	static const size_t addr_len[] = { 0, 12, 36, 2 * V2_UNIX_PATH };
+	static const size_t addr_len[] = { 0, 12, 36, 2 * (size_t)V2_UNIX_PATH };
 	unsigned cmd, fam, transport;
 	size_t total;
 
@@ -554,6 +554,8 @@ proxy_send(int fd, int version, const struct sockaddr_storage *src,
 	}
 	if (src == NULL && version == 1) {
 		/* a health check tells the truth: its own connection */
+		memset(&own_src, 0, sizeof(own_src));
+		memset(&own_dst, 0, sizeof(own_dst));
 		if (getsockname(fd, (struct sockaddr *)&own_src, &slen) < 0 ||
 		    getpeername(fd, (struct sockaddr *)&own_dst, &dlen) < 0)
 			return -1;

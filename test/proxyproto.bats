@@ -49,11 +49,11 @@ raw_bytes() {
 	"$T/rawclient" -p "$PPORT" "$@" < "$W/raw.in" 2>/dev/null
 }
 
-# refused BYTES: sent raw to the accept-proxy bind, the connection is
-# closed (reset) with nothing sent back.
+# refused BYTES: sent raw to the accept-proxy bind (then our FIN), the
+# connection is closed (reset) with nothing sent back.
 refused() {
 	local out
-	out=$(raw_bytes "$1" -t 3000) || true
+	out=$(raw_bytes "$1" -s -t 3000) || true
 	[ -z "$out" ]
 }
 
