@@ -6,7 +6,7 @@
 # left as it was, wherever the include line sits.
 #
 #   make fuzz                      build test/fuzz/fuzz_{request,response,
-#                                  chunked,config}
+#                                  chunked,config,proxy}
 #   make fuzz-run [FUZZ_SECONDS=600] [FUZZ_TARGETS=config]
 #                                  fuzz each target in turn (never in
 #                                  parallel); new inputs go to $(FUZZ_WORK)
@@ -24,7 +24,7 @@ FUZZ_WARN    ?= -Wall -Wextra
 FUZZ_SECONDS ?= 60
 FUZZ_WORK    ?= /tmp/fuzz-work
 FUZZ_FLAGS   ?= -timeout=5 -rss_limit_mb=2048 -print_final_stats=1
-FUZZ_TARGETS ?= request response chunked config
+FUZZ_TARGETS ?= request response chunked config proxy
 
 FUZZ_DIR  = test/fuzz
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
@@ -35,6 +35,7 @@ FUZZ_SRCS_request  = http.c acl.c net.c
 FUZZ_SRCS_response = http.c
 FUZZ_SRCS_chunked  = http.c
 FUZZ_SRCS_config   = config.c acl.c http.c net.c log.c logtarget.c
+FUZZ_SRCS_proxy    = proxyproto.c
 
 # Functions the harnesses stand in for (see the comments in each .c).
 FUZZ_LDFLAGS_request = -Wl,--wrap=getaddrinfo
@@ -55,6 +56,7 @@ $(FUZZ_DIR)/fuzz_request:  $(FUZZ_SRCS_request)
 $(FUZZ_DIR)/fuzz_response: $(FUZZ_SRCS_response)
 $(FUZZ_DIR)/fuzz_chunked:  $(FUZZ_SRCS_chunked)
 $(FUZZ_DIR)/fuzz_config:   $(FUZZ_SRCS_config)
+$(FUZZ_DIR)/fuzz_proxy:    $(FUZZ_SRCS_proxy)
 
 # A static pattern rule is an explicit rule: it wins over the top
 # Makefile's "test/%: test/%.c" helper rule. The sources define
