@@ -1278,6 +1278,12 @@ px_server(struct parser *p, struct proxy *px, char **w, int n)
 	if (ignored[0] != '\0')
 		p_warn(p, "'server %s/%s' : %s not implemented yet; ignored.",
 		    px->name, srv->name, ignored);
+	if (srv->check && srv->port_mode != PORT_FIXED &&
+	    srv->check_port == 0) {
+		p_warn(p, "'server %s/%s' has neither service port nor check "
+		    "port. Check has been disabled.", px->name, srv->name);
+		srv->check = 0;
+	}
 	srv->params = xcalloc((size_t)n, sizeof(char *));
 	for (int i = 3; i < n; i++)
 		srv->params[srv->nparams++] = xstrdup(w[i]);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -34,6 +35,7 @@
 #define WSPROXY_VERSION "0.2.0"
 #define ACCEPT_BURST 16         /* connections accepted per poll wake-up */
 #define EMFILE_PAUSE_MS 100     /* out of descriptors: stop accepting */
+#define CHECKER_RESPAWN_MS 1000 /* a dying checker is re-forked this slowly */
 
 struct child {
 	pid_t pid;
@@ -51,6 +53,8 @@ struct server_state {
 	char *pidfile_name;         /* the file's name in its directory */
 	int pidfile_dir;            /* its directory, opened before chroot */
 	int stopping;               /* SIGUSR1: finish, accept nothing */
+	pid_t checker_pid;          /* the health checker; 0: none */
+	long long checker_started_ms;
 };
 
 static int signal_pipe[2] = { -1, -1 };
@@ -306,6 +310,53 @@ child_gone(struct server_state *st, pid_t pid)
 	}
 }
 
+/* ---- the health checker (check.c): a child, but no connection ---- */
+
+static void
+checker_child_init(void *arg)
+{
+	struct server_state *st = arg;
+
+	reset_signals_in_child();
+	if (st->pidfile_name != NULL)
+		close(st->pidfile_dir);
+	if (st->cfg_dir >= 0)
+		close(st->cfg_dir);
+	listeners_close(st->cfg);
+}
+
+/* respawn: after a crash, at most one fork per CHECKER_RESPAWN_MS. */
+static void
+checker_spawn(struct server_state *st, int respawn)
+{
+	struct timespec ts;
+	long long now, since;
+	int delay_ms = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	since = now - st->checker_started_ms;
+	if (respawn && since < CHECKER_RESPAWN_MS)
+		delay_ms = (int)(CHECKER_RESPAWN_MS - since);
+	st->checker_pid = checker_start(st->cfg, delay_ms, checker_child_init,
+	    st);
+	st->checker_started_ms = now + delay_ms;
+}
+
+static void
+checker_gone(struct server_state *st, int status)
+{
+	st->checker_pid = 0;
+	if (WIFSIGNALED(status))
+		log_warnx("health checker killed by signal %d%s",
+		    WTERMSIG(status), st->stopping ? "" : "; restarting it");
+	else
+		log_warnx("health checker exited with status %d%s",
+		    WEXITSTATUS(status), st->stopping ? "" : "; restarting it");
+	if (!st->stopping)
+		checker_spawn(st, 1);
+}
+
 /* SIGCHLDs coalesce: reap every child that has exited. */
 static void
 reap_children(struct server_state *st)
@@ -314,11 +365,17 @@ reap_children(struct server_state *st)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == st->checker_pid) {
+			checker_gone(st, status);
+			continue;
+		}
 		child_gone(st, pid);
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
 			log_warnx("child %ld killed by signal %d", (long)pid,
 			    WTERMSIG(status));
 	}
+	if (st->checker_pid < 0 && !st->stopping)
+		checker_spawn(st, 1);   /* its fork failed: try again */
 }
 
 static void
@@ -443,6 +500,9 @@ reload(struct server_state *st)
 	}
 	open_log_targets(cfg);
 	st->cfg = cfg;    /* the old one stays: old children's entries */
+	if (st->checker_pid > 0)
+		(void)kill(st->checker_pid, SIGTERM);
+	checker_spawn(st, 0);   /* the new scoreboard starts all UP */
 	log_notice("reloaded %s: %d listeners, %d connections carry on",
 	    st->cfg_file, cfg->nlisteners, st->nchildren);
 }
@@ -452,6 +512,8 @@ stop(struct server_state *st, int code)
 {
 	listeners_close(st->cfg);
 	kill_children(st);
+	if (st->checker_pid > 0)
+		(void)kill(st->checker_pid, SIGTERM);
 	remove_pidfile(st);
 	log_notice("stopped");
 	exit(code);
@@ -648,6 +710,7 @@ start(struct config *cfg, const char *file, const char *pidfile,
 		remove_pidfile(&st);
 		exit(EXIT_SYSTEM);
 	}
+	checker_spawn(&st, 0);
 	log_notice("wsproxy %s started: %d listeners", WSPROXY_VERSION,
 	    cfg->nlisteners);
 	accept_loop(&st);
