@@ -406,3 +406,16 @@ now_ms() {
 	sleep 0.3
 	! grep -q "is DOWN" "$W/proxy.err"
 }
+
+@test "send-proxy-v2: checks send a v2 LOCAL header first" {
+	start_backend a
+	check_proxy "backend be
+	    server a 127.0.0.1:$BPORT_a check send-proxy-v2 inter 100"
+	for _ in $(seq 20); do
+		[ -s "$W/a.log" ] && break
+		sleep 0.1
+	done
+	# the signature, then version 2 with the LOCAL command (0x20)
+	run od -An -tx1 -N13 "$W/a.log"
+	[ "$(echo $output)" = "0d 0a 0d 0a 00 0d 0a 51 55 49 54 0a 20" ]
+}
