@@ -440,8 +440,10 @@ take_server(struct session *s, const struct proxy *be,
 	}
 	sb_add_queue(be, -1);
 	s->txn.queue_end_ms = now_ms();
-	if (srv == NULL)        /* sQ: queue timeout, CQ: client left */
-		txn_end(s, !full ? 'S' : gone ? 'C' : 's', full ? 'Q' : 'C');
+	if (srv == NULL && !full)
+		txn_end(s, 'S', 'C');   /* every server went away meanwhile */
+	else if (srv == NULL)
+		txn_end(s, gone ? 'C' : 's', 'Q');  /* client left / timeout */
 	return srv;
 }
 
