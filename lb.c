@@ -226,10 +226,9 @@ source_key(const struct sockaddr_storage *src)
 		const unsigned char *a =
 		    ((const struct sockaddr_in6 *)src)->sin6_addr.s6_addr;
 		uint32_t key = 0;
-		for (int w = 0; w < 4; w++)
-			key ^= (uint32_t)a[4 * w] << 24 |
-			    (uint32_t)a[4 * w + 1] << 16 |
-			    (uint32_t)a[4 * w + 2] << 8 | a[4 * w + 3];
+		for (const unsigned char *w = a; w < a + 16; w += 4)
+			key ^= (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 |
+			    (uint32_t)w[2] << 8 | w[3];
 		return key;
 	}
 	return 0;
@@ -281,7 +280,7 @@ lb_pick(const struct proxy *be, const struct sockaddr_storage *src,
 	*full = 0;
 	if (be->nservers == 0)
 		return NULL;
-	c.srv = calloc((size_t)be->nservers, sizeof(*c.srv));
+	c.srv = calloc((size_t)be->nservers, sizeof(const struct server *));
 	c.weight = calloc((size_t)be->nservers, sizeof(*c.weight));
 	scratch = calloc((size_t)be->nservers, sizeof(*scratch));
 	if (c.srv == NULL || c.weight == NULL || scratch == NULL)
