@@ -10,15 +10,37 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "relay.h"
+
+/*
+ * Splicing: a tunnel read that fills the whole buffer means bulk is
+ * flowing; from then on the flow moves bytes socket -> pipe -> socket
+ * with splice(), so they are never copied through user space. A splice
+ * that brings in less than SPLICE_BULK_MIN ends it (small messages are
+ * cheaper with one read and one write). Build with -DRELAY_NO_SPLICE to
+ * compare.
+ */
+#define SPLICE_BULK_MIN 16384
+#define SPLICE_ASK (1 << 20)            /* as much as the pipe takes */
+#define SPLICE_PIPE_BYTES (256 * 1024)  /* F_SETPIPE_SZ, best effort */
+
+/*
+ * A tunnel that has been quiet this long gives its buffers' pages back
+ * (madvise), so that thousands of idle WebSocket connections cost little
+ * memory; the next message faults a zeroed page in again.
+ */
+#define TRIM_IDLE_MS 500
+#define PAGE_BYTES 4096
 
 int64_t
 now_ms(void)
@@ -29,13 +51,32 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static size_t
+page_round(size_t n)
+{
+	return (n + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
+}
+
 int
 buf_alloc(struct buf *b, size_t cap)
 {
-	b->data = malloc(cap);
+	b->data = aligned_alloc(PAGE_BYTES, page_round(cap));
 	b->cap = cap;
 	b->start = b->len = 0;
+	b->touched = 1;         /* callers may read into it directly */
 	return b->data ? 0 : -1;
+}
+
+/* An empty buffer's pages go back to the kernel (they read as zeros). */
+static void
+buf_trim(struct buf *b)
+{
+	if (!b->touched || b->len > 0)
+		return;
+	b->start = 0;
+	b->touched = 0;
+	/* Advice only: on failure the pages simply stay. */
+	(void)madvise(b->data, page_round(b->cap), MADV_DONTNEED);
 }
 
 void
@@ -80,6 +121,7 @@ flow_start(struct flow *f, enum flow_mode mode, enum http_body body,
 	f->mode = mode;
 	f->ready = 0;
 	f->done = mode == FLOW_IDLE;
+	f->wr_blocked = 0;
 	http_framing_init(&f->fr, body, length);
 }
 
@@ -96,10 +138,18 @@ flow_frame(struct flow *f)
 	}
 }
 
+/* Does the next read go into the pipe? Never while buf holds bytes. */
+static int
+flow_uses_pipe(const struct flow *f)
+{
+	return f->piped > 0 || (f->bulk && f->pre_len == 0 && f->buf->len == 0);
+}
+
 static int
 flow_wants_write(const struct flow *f)
 {
-	return !f->done && (f->pre_len > 0 || f->ready > 0) && f->to->wfd >= 0;
+	return !f->done && (f->pre_len > 0 || f->ready > 0 || f->piped > 0) &&
+	    f->to->wfd >= 0;
 }
 
 static int
@@ -109,6 +159,9 @@ flow_wants_read(struct flow *f)
 		return 0;
 	if (f->mode == FLOW_BODY && (f->fr.done || f->fr.error))
 		return 0;
+	/* One pipeful at a time: a full pipe would look readable forever. */
+	if (flow_uses_pipe(f))
+		return f->piped == 0;
 	return buf_room(f->buf) > 0;
 }
 
@@ -116,7 +169,7 @@ flow_wants_read(struct flow *f)
 static void
 flow_check_done(struct flow *f)
 {
-	if (f->done || f->pre_len > 0 || f->ready > 0)
+	if (f->done || f->pre_len > 0 || f->ready > 0 || f->piped > 0)
 		return;
 	if (f->mode == FLOW_BODY && f->fr.done) {
 		f->done = 1;
@@ -126,12 +179,93 @@ flow_check_done(struct flow *f)
 	}
 }
 
+/* Bulk on a tunnel flow: open the pipe (if we can; else stay as we are). */
+static void
+flow_bulk_start(struct flow *f)
+{
+#ifndef RELAY_NO_SPLICE
+	if (f->mode != FLOW_TUNNEL)
+		return;
+	if (!f->has_pipe) {
+		if (pipe2(f->pipe_fd, O_NONBLOCK | O_CLOEXEC) < 0)
+			return;
+		/* Bigger than the default 64 KiB: fewer splices per message;
+		 * refused above /proc/sys/fs/pipe-max-size, which is fine. */
+		(void)fcntl(f->pipe_fd[1], F_SETPIPE_SZ, SPLICE_PIPE_BYTES);
+		f->has_pipe = 1;
+	}
+	f->bulk = 1;
+#else
+	(void)f;
+#endif
+}
+
+static void
+flow_pipe_close(struct flow *f)
+{
+	if (!f->has_pipe)
+		return;
+	close(f->pipe_fd[0]);
+	close(f->pipe_fd[1]);
+	f->has_pipe = f->bulk = 0;
+	f->piped = 0;
+}
+
+static enum relay_status
+flow_splice_in(struct flow *f, int64_t now)
+{
+	ssize_t n = splice(f->from->rfd, NULL, f->pipe_fd[1], NULL, SPLICE_ASK,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return RELAY_DONE;
+	if (n < 0 && errno == EINVAL) {
+		/* This pair of descriptors cannot splice: buffers it is. */
+		f->bulk = 0;
+		return RELAY_DONE;
+	}
+	if (n <= 0) {
+		f->from->eof = 1;       /* a tunnel: EOF or reset ends it */
+		return RELAY_DONE;
+	}
+	f->from->last_ms = now;
+	f->from->bytes_in += (unsigned long long)n;
+	f->piped = (size_t)n;
+	if (n < SPLICE_BULK_MIN)
+		f->bulk = 0;            /* the pipe drains, then buf again */
+	return RELAY_DONE;
+}
+
+static enum relay_status
+flow_splice_out(struct flow *f, int64_t now)
+{
+	ssize_t n = splice(f->pipe_fd[0], NULL, f->to->wfd, NULL, f->piped,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+	if (n < 0) {
+		f->wr_blocked = 1;
+		return errno == EAGAIN || errno == EINTR ? RELAY_DONE :
+		    RELAY_WRITE_ERROR;
+	}
+	f->to->last_ms = now;
+	f->to->bytes_out += (unsigned long long)n;
+	f->piped -= (size_t)n;
+	f->wr_blocked = f->piped > 0;
+	return RELAY_DONE;
+}
+
 static enum relay_status
 flow_read(struct flow *f, int64_t now)
 {
 	struct buf *b = f->buf;
-	size_t room = buf_room(b);
-	ssize_t n = read(f->from->rfd, b->data + b->start + b->len, room);
+	size_t room;
+	ssize_t n;
+
+	if (flow_uses_pipe(f))
+		return flow_splice_in(f, now);
+	room = buf_room(b);
+	b->touched = 1;
+	n = read(f->from->rfd, b->data + b->start + b->len, room);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return RELAY_DONE;
@@ -147,6 +281,8 @@ flow_read(struct flow *f, int64_t now)
 	f->from->last_ms = now;
 	f->from->bytes_in += (unsigned long long)n;
 	b->len += (size_t)n;
+	if ((size_t)n == room)
+		flow_bulk_start(f);
 	if (f->mode == FLOW_HEAD) {
 		if (http_head_end(b->data + b->start, b->len) > 0)
 			return RELAY_HEAD;
@@ -164,8 +300,10 @@ flow_write(struct flow *f, int64_t now)
 	struct iovec iov[2];
 	int iovcnt = 0;
 	ssize_t n;
-	size_t pre_sent;
+	size_t pre_sent, want;
 
+	if (f->pre_len == 0 && f->ready == 0)
+		return flow_splice_out(f, now);
 	if (f->pre_len > 0) {
 		iov[iovcnt].iov_base = (void *)f->pre;
 		iov[iovcnt++].iov_len = f->pre_len;
@@ -174,10 +312,15 @@ flow_write(struct flow *f, int64_t now)
 		iov[iovcnt].iov_base = f->buf->data + f->buf->start;
 		iov[iovcnt++].iov_len = f->ready;
 	}
+	want = f->pre_len + f->ready;
 	n = writev(f->to->wfd, iov, iovcnt);
-	if (n < 0)
+	if (n < 0) {
+		f->wr_blocked = 1;
 		return errno == EAGAIN || errno == EINTR ? RELAY_DONE :
 		    RELAY_WRITE_ERROR;
+	}
+	/* Short: the socket buffer is full, so wait for POLLOUT. */
+	f->wr_blocked = (size_t)n < want;
 	f->to->last_ms = now;
 	f->to->bytes_out += (unsigned long long)n;
 	pre_sent = (size_t)n < f->pre_len ? (size_t)n : f->pre_len;
@@ -237,39 +380,92 @@ all_done(struct flow **flows, int nflows, int wait_for)
 	return 1;
 }
 
-enum relay_status
-relay_run(struct flow **flows, int nflows, int wait_for,
+/*
+ * Writes what each flow has ready, without asking poll() first: the
+ * socket is nearly always writable, and one read then costs one poll,
+ * one read and one write. A short write marks the flow blocked until
+ * poll() reports POLLOUT.
+ */
+static enum relay_status
+relay_flush(struct flow **flows, int nflows, struct side **culprit)
+{
+	int64_t now = now_ms();
+
+	for (int i = 0; i < nflows; i++) {
+		struct flow *f = flows[i];
+		flow_frame(f);
+		if (flow_wants_write(f) && !f->wr_blocked &&
+		    flow_write(f, now) != RELAY_DONE) {
+			*culprit = f->to;
+			return RELAY_WRITE_ERROR;
+		}
+		flow_check_done(f);
+	}
+	return RELAY_DONE;
+}
+
+/* The poll set: POLLOUT for blocked writers, POLLIN for readers. */
+static int
+relay_poll_set(struct flow **flows, int nflows, struct pollfd *pfd,
+    int *owner, int *is_write)
+{
+	int npfd = 0;
+
+	for (int i = 0; i < nflows; i++) {
+		struct flow *f = flows[i];
+		if (flow_wants_write(f)) {
+			pfd[npfd] = (struct pollfd){ f->to->wfd, POLLOUT, 0 };
+			owner[npfd] = i;
+			is_write[npfd++] = 1;
+		}
+		if (flow_wants_read(f)) {
+			pfd[npfd] = (struct pollfd){ f->from->rfd, POLLIN, 0 };
+			owner[npfd] = i;
+			is_write[npfd++] = 0;
+		}
+	}
+	return npfd;
+}
+
+/* Tunnels only: can anything be trimmed once the connection is quiet? */
+static int
+relay_trimmable(struct flow **flows, int nflows)
+{
+	int any = 0;
+
+	for (int i = 0; i < nflows; i++) {
+		const struct flow *f = flows[i];
+		if (f->mode != FLOW_TUNNEL || f->buf->len > 0)
+			return 0;
+		any |= f->buf->touched;
+	}
+	return any;
+}
+
+static void
+relay_trim(struct flow **flows, int nflows)
+{
+	for (int i = 0; i < nflows; i++)
+		buf_trim(flows[i]->buf);
+}
+
+static enum relay_status
+relay_loop(struct flow **flows, int nflows, int wait_for,
     struct side **culprit)
 {
 	struct pollfd pfd[8];
 	int owner[8], is_write[8];
 
 	for (;;) {
-		int npfd = 0, timeout = -1;
+		int npfd, timeout = -1, trim, rc;
 		int64_t deadline = 0, now;
 		struct side *late;
 
-		for (int i = 0; i < nflows; i++) {
-			flow_frame(flows[i]);
-			flow_check_done(flows[i]);
-		}
+		if (relay_flush(flows, nflows, culprit) != RELAY_DONE)
+			return RELAY_WRITE_ERROR;
 		if (all_done(flows, nflows, wait_for))
 			return RELAY_DONE;
-		for (int i = 0; i < nflows; i++) {
-			struct flow *f = flows[i];
-			if (flow_wants_write(f)) {
-				pfd[npfd] = (struct pollfd){ f->to->wfd,
-				    POLLOUT, 0 };
-				owner[npfd] = i;
-				is_write[npfd++] = 1;
-			}
-			if (flow_wants_read(f)) {
-				pfd[npfd] = (struct pollfd){ f->from->rfd,
-				    POLLIN, 0 };
-				owner[npfd] = i;
-				is_write[npfd++] = 0;
-			}
-		}
+		npfd = relay_poll_set(flows, nflows, pfd, owner, is_write);
 		if (npfd == 0) {
 			/* Nothing can move: a flow waits on a closed side. */
 			*culprit = flows[wait_for >= 0 ? wait_for : 0]->from;
@@ -280,18 +476,27 @@ relay_run(struct flow **flows, int nflows, int wait_for,
 			int64_t left = deadline - now_ms();
 			timeout = left < 0 ? 0 : (int)left;
 		}
-		if (poll(pfd, (nfds_t)npfd, timeout) < 0) {
+		trim = relay_trimmable(flows, nflows) &&
+		    (timeout < 0 || timeout > TRIM_IDLE_MS);
+		if (trim)
+			timeout = TRIM_IDLE_MS;
+		rc = poll(pfd, (nfds_t)npfd, timeout);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			*culprit = flows[0]->from;
 			return RELAY_WRITE_ERROR;
 		}
+		if (rc == 0 && trim)
+			relay_trim(flows, nflows);
 		now = now_ms();
 		for (int i = 0; i < npfd; i++) {
 			struct flow *f = flows[owner[i]];
 			enum relay_status st;
 			if (pfd[i].revents == 0)
 				continue;
+			if (is_write[i])
+				f->wr_blocked = 0;
 			st = is_write[i] ? flow_write(f, now) : flow_read(f, now);
 			if (st != RELAY_DONE) {
 				*culprit = is_write[i] ? f->to : f->from;
@@ -304,6 +509,18 @@ relay_run(struct flow **flows, int nflows, int wait_for,
 			return RELAY_TIMEOUT;
 		}
 	}
+}
+
+enum relay_status
+relay_run(struct flow **flows, int nflows, int wait_for,
+    struct side **culprit)
+{
+	enum relay_status st = relay_loop(flows, nflows, wait_for, culprit);
+
+	/* Pipes live only in tunnels, and a tunnel never outlives this. */
+	for (int i = 0; i < nflows; i++)
+		flow_pipe_close(flows[i]);
+	return st;
 }
 
 int

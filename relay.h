@@ -16,8 +16,11 @@
 struct buf {
 	char *data;
 	size_t cap, start, len;
+	int touched;             /* pages may be in memory (see relay_run) */
 };
 
+/* data is page-aligned (free() releases it), so that an idle tunnel
+ * can hand its pages back to the kernel. */
 int  buf_alloc(struct buf *b, size_t cap);
 void buf_consume(struct buf *b, size_t n);
 
@@ -49,6 +52,14 @@ struct flow {
 	const char *pre;         /* written before buf's bytes (a new head) */
 	size_t pre_len;
 	int done;
+	int wr_blocked;          /* the last write was short: wait for POLLOUT */
+	/* In FLOW_TUNNEL, bulk transfers bypass buf: splice() moves them
+	 * through a pipe, and only while buf is empty, so order is kept.
+	 * relay_run() closes the pipe before it returns. */
+	int bulk;                /* a read filled buf: splice from now on */
+	int has_pipe;            /* pipe_fd is open */
+	int pipe_fd[2];
+	size_t piped;            /* bytes in the pipe, not yet written */
 };
 
 enum relay_status {

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# The relay's fast paths (bench/RESULTS.md): bulk tunnel traffic goes
+# socket -> pipe -> socket with splice(), small messages through the
+# buffers, writes are tried before poll(), and a quiet tunnel gives its
+# buffer pages back. Every test compares the bytes end to end.
+
+load helpers
+
+# start_raw_server NAME SOCAT-ADDRESS: a socat listener on a free port
+# that hands each connection to the address (EXEC:cat echoes, and cat's
+# exit after EOF is the half-close coming back); sets SPORT.
+start_raw_server() {
+	local i
+	free_ports 1; SPORT=${PORTS[0]}
+	socat "TCP-LISTEN:$SPORT,bind=127.0.0.1,reuseaddr,fork" "$2" \
+		2> "$W/$1.err" 3>&- &
+	STARTED_PIDS+=("$!")
+	for ((i = 0; i < 50; i++)); do
+		ss -ltn | grep -q "127.0.0.1:$SPORT " && return 0
+		sleep 0.1
+	done
+	echo "socat $1 did not listen" >&2
+	return 1
+}
+
+# start_tcp_proxy: mode tcp in front of SPORT; sets PPORT.
+start_tcp_proxy() {
+	free_ports 1; PPORT=${PORTS[0]}
+	start_proxy <<-EOF
+	defaults
+	    mode tcp
+	    timeout connect 1s
+	    timeout client 20s
+	    timeout server 20s
+	listen raw
+	    bind 127.0.0.1:$PPORT
+	    server s1 127.0.0.1:$SPORT
+	EOF
+}
+
+# through_proxy: stdin to the proxy; what comes back to stdout. Our
+# EOF is sent as a half-close, and socat waits up to 20 s for theirs.
+through_proxy() {
+	socat -t 20 -T 20 - "TCP:127.0.0.1:$PPORT"
+}
+
+@test "tcp tunnel: 8 MiB echoed byte for byte, the half-close passed both ways" {
+	head -c 8388608 /dev/urandom > "$W/in"
+	start_raw_server echo EXEC:cat
+	start_tcp_proxy
+	through_proxy < "$W/in" > "$W/out"
+	cmp "$W/in" "$W/out"
+}
+
+@test "tcp tunnel: small, bulk, small in one stream keep their order" {
+	head -c 100 /dev/urandom > "$W/a"
+	head -c 3000000 /dev/urandom > "$W/b"
+	head -c 100 /dev/urandom > "$W/c"
+	cat "$W/a" "$W/b" "$W/c" "$W/a" > "$W/expected"
+	start_raw_server echo EXEC:cat
+	start_tcp_proxy
+	# pauses let each part arrive alone: the buffers, then the pipe,
+	# then the buffers again once the pipe is drained
+	{ cat "$W/a"; sleep 0.3; cat "$W/b"; sleep 0.3; cat "$W/c"
+	  sleep 0.3; cat "$W/a"; } | through_proxy > "$W/out"
+	cmp "$W/expected" "$W/out"
+}
+
+@test "tcp tunnel: 16 MiB download while the client has already half-closed" {
+	head -c 16777216 /dev/urandom > "$W/big"
+	start_raw_server src "SYSTEM:cat $W/big"
+	start_tcp_proxy
+	through_proxy < /dev/null > "$W/out"
+	cmp "$W/big" "$W/out"
+}
+
+@test "tcp tunnel: 16 MiB upload, then the server closes after our EOF" {
+	head -c 16777216 /dev/urandom > "$W/big"
+	start_raw_server sink "SYSTEM:cat > $W/got"
+	start_tcp_proxy
+	through_proxy < "$W/big" > "$W/out"
+	[ ! -s "$W/out" ]
+	cmp "$W/big" "$W/got"
+}
+
+@test "inetd mode over pipes: 8 MiB through a tcp tunnel intact" {
+	head -c 8388608 /dev/urandom > "$W/in"
+	start_raw_server echo EXEC:cat
+	cat > "$W/inetd.cfg" <<-EOF
+	defaults
+	    mode tcp
+	    timeout connect 1s
+	    timeout client 20s
+	    timeout server 20s
+	listen raw
+	    server s1 127.0.0.1:$SPORT
+	EOF
+	cat "$W/in" | "$WSPROXY" -i -f "$W/inetd.cfg" 2> "$W/err" | cat > "$W/out"
+	cmp "$W/in" "$W/out"
+	[ ! -s "$W/err" ]
+}
+
+@test "WebSocket: large and small messages both ways, 4 clients at once" {
+	start_backend ws
+	free_ports 1; PPORT=${PORTS[0]}
+	{ defaults_section
+	  cat <<-EOF
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend ws
+	backend ws
+	    server ws1 127.0.0.1:$BPORT_ws
+	EOF
+	} | start_proxy
+	run "$T/wsclient" -p "$PPORT" -q -b -c 4 -n 3 -s 2097152
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok 4 clients"* ]]
+	# fragments of 64 KiB and a last odd one: the splice stops and
+	# starts within one message
+	run "$T/wsclient" -p "$PPORT" -q -t -f 33 -n 2 -s 2100001
+	[ "$status" -eq 0 ]
+	run "$T/wsclient" -p "$PPORT" -q -n 200 -s 64
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok 200 messages"* ]]
+}
+
+@test "WebSocket: a tunnel idle past the buffer trim still echoes intact" {
+	start_backend ws
+	free_ports 1; PPORT=${PORTS[0]}
+	{ defaults_section
+	  cat <<-EOF
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend ws
+	backend ws
+	    timeout tunnel 10s
+	    server ws1 127.0.0.1:$BPORT_ws
+	EOF
+	} | start_proxy
+	# idle before the first message and before the close (trim: 500 ms)
+	run "$T/wsclient" -p "$PPORT" -q -b -w 1200 -W 1200 -n 3 -s 100000
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok 3 messages"* ]]
+}
