@@ -84,37 +84,30 @@ candidates_collect(const struct proxy *be, struct candidates *c)
 }
 
 /*
- * Slot `slot` of HAProxy's weighted map (static-rr and source): for each
- * slot every server's score grows by its weight and the first with the
- * largest (score + T) / T takes the slot and pays T.
+ * Does candidate i's claim on a slot beat candidate best's? HAProxy's
+ * map (static-rr, source) compares (score + T) / T, so that within a
+ * whole unit the earlier server wins; the smooth rotation (roundrobin)
+ * compares the scores themselves, which interleaves the servers and
+ * puts the heaviest first. HAProxy's own roundrobin order differs in
+ * details; the proportions are the same.
  */
 static int
-map_slot(const struct candidates *c, int slot, int *score)
+claim_beats(const struct candidates *c, const int *score, int i, int best,
+    int smooth)
 {
-	int best = 0;
-
-	memset(score, 0, (size_t)c->n * sizeof(*score));
-	for (int o = 0; o <= slot; o++) {
-		best = 0;
-		for (int i = 0; i < c->n; i++) {
-			score[i] += c->weight[i];
-			if ((score[i] + c->total) / c->total >
-			    (score[best] + c->total) / c->total)
-				best = i;
-		}
-		score[best] -= c->total;
-	}
-	return best;
+	if (smooth)
+		return score[i] > score[best];
+	return (score[i] + c->total) / c->total >
+	    (score[best] + c->total) / c->total;
 }
 
 /*
- * Slot `slot` of a smooth weighted rotation (roundrobin): the heaviest
- * server first, the others interleaved rather than bunched, equal
- * weights in declaration order. HAProxy's own order differs in details;
- * the proportions are the same.
+ * Slot `slot` of a weighted sequence of T = total slots: for each slot
+ * every server's score grows by its weight, the best claim takes the
+ * slot and pays T.
  */
 static int
-smooth_slot(const struct candidates *c, int slot, int *score)
+weighted_slot(const struct candidates *c, int slot, int *score, int smooth)
 {
 	int best = 0;
 
@@ -123,7 +116,7 @@ smooth_slot(const struct candidates *c, int slot, int *score)
 		best = 0;
 		for (int i = 0; i < c->n; i++) {
 			score[i] += c->weight[i];
-			if (score[i] > score[best])
+			if (claim_beats(c, score, i, best, smooth))
 				best = i;
 		}
 		score[best] -= c->total;
@@ -152,8 +145,8 @@ pick_rotation(const struct proxy *be, const struct candidates *c,
 
 	for (int step = 0; step < c->total; step++) {
 		int slot = (int)((pos + (unsigned)step) % (unsigned)c->total);
-		int i = be->balance == BALANCE_STATIC_RR ?
-		    map_slot(c, slot, score) : smooth_slot(c, slot, score);
+		int i = weighted_slot(c, slot, score,
+		    be->balance == BALANCE_ROUNDROBIN);
 		if (try_take(c, i, avoid))
 			return i;
 	}
@@ -245,7 +238,7 @@ pick_source(const struct candidates *c, const struct sockaddr_storage *src,
     int *score)
 {
 	uint32_t key = c->n > 1 ? source_key(src) : 0;
-	int i = map_slot(c, (int)(key % (uint32_t)c->total), score);
+	int i = weighted_slot(c, (int)(key % (uint32_t)c->total), score, 0);
 
 	return sb_take_server(c->srv[i], c->srv[i]->maxconn) ? i : -1;
 }
