@@ -294,6 +294,8 @@ net_set_nonblock(int fd)
 
 	if (flags < 0)
 		return -1;
+	if (flags & O_NONBLOCK)
+		return 0;       /* fds 0 and 1 are often one socket */
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 

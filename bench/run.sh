@@ -70,6 +70,14 @@ if grep -q -a -e __asan_init -e __ubsan_handle ./wsproxy; then
 else
 	wsproxy_build="plain build"
 fi
+# "make static" leaves a static ./wsproxy: say which one was measured.
+if LC_ALL=C readelf -l ./wsproxy 2>/dev/null | grep -q 'program interpreter'; then
+	wsproxy_build="$wsproxy_build, dynamic"
+elif grep -q -a 'musl' ./wsproxy; then
+	wsproxy_build="$wsproxy_build, static (musl)"
+else
+	wsproxy_build="$wsproxy_build, static"
+fi
 case $BACKEND in
 echod) BACKEND_BIN=bench/echod ;;
 test)  BACKEND_BIN=test/backend ;;
