@@ -111,7 +111,9 @@ through_proxy() {
 	backend ws
 	    server ws1 127.0.0.1:$BPORT_ws
 	EOF
-	} | start_proxy
+	} > "$W/proxy.cfg.in"
+	# not a pipe: start_proxy must run in this shell to record its PID
+	start_proxy < "$W/proxy.cfg.in"
 	run "$T/wsclient" -p "$PPORT" -q -b -c 4 -n 3 -s 2097152
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ok 4 clients"* ]]
@@ -136,7 +138,9 @@ through_proxy() {
 	    timeout tunnel 10s
 	    server ws1 127.0.0.1:$BPORT_ws
 	EOF
-	} | start_proxy
+	} > "$W/proxy.cfg.in"
+	# not a pipe: start_proxy must run in this shell to record its PID
+	start_proxy < "$W/proxy.cfg.in"
 	# idle before the first message and before the close (trim: 500 ms)
 	run "$T/wsclient" -p "$PPORT" -q -b -w 1200 -W 1200 -n 3 -s 100000
 	[ "$status" -eq 0 ]
