@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,6 +180,19 @@ flow_check_done(struct flow *f)
 	}
 }
 
+/*
+ * splice() needs sockets or pipes: in inetd mode fd 1 may be a file
+ * (opened O_APPEND, splice refuses it once bytes are in the pipe).
+ */
+static int
+splice_capable(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISSOCK(st.st_mode) ||
+	    S_ISFIFO(st.st_mode));
+}
+
 /* Bulk on a tunnel flow: open the pipe (if we can; else stay as we are). */
 static void
 flow_bulk_start(struct flow *f)
@@ -187,6 +201,9 @@ flow_bulk_start(struct flow *f)
 	if (f->mode != FLOW_TUNNEL)
 		return;
 	if (!f->has_pipe) {
+		if (!splice_capable(f->from->rfd) ||
+		    !splice_capable(f->to->wfd))
+			return;
 		if (pipe2(f->pipe_fd, O_NONBLOCK | O_CLOEXEC) < 0)
 			return;
 		/* Bigger than the default 64 KiB: fewer splices per message;

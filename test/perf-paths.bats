@@ -146,3 +146,22 @@ through_proxy() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ok 3 messages"* ]]
 }
+
+@test "inetd mode into a file opened for appending: no splice, 8 MiB intact" {
+	head -c 8388608 /dev/urandom > "$W/in"
+	start_raw_server echo EXEC:cat
+	cat > "$W/inetd.cfg" <<-EOF
+	defaults
+	    mode tcp
+	    timeout connect 1s
+	    timeout client 20s
+	    timeout server 20s
+	listen raw
+	    server s1 127.0.0.1:$SPORT
+	EOF
+	# splice() refuses an O_APPEND file: the buffers must carry it all
+	: > "$W/out"
+	"$WSPROXY" -i -f "$W/inetd.cfg" < "$W/in" >> "$W/out" 2> "$W/err"
+	cmp "$W/in" "$W/out"
+	[ ! -s "$W/err" ]
+}
