@@ -302,7 +302,9 @@ start_sp_proxy() {
 
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 
-# start_haproxy: config on stdin; waits until PORT accepts connections.
+# start_haproxy: config on stdin (a file: in a pipe the pid would be
+# recorded in a subshell and teardown would not stop it); waits until
+# PORT accepts connections.
 start_haproxy() {
 	local port="$1" i
 	cat > "$W/haproxy.cfg"
@@ -337,7 +339,9 @@ haproxy_defaults() {
 	  echo "listen h1"
 	  echo "    bind 127.0.0.1:$HPORT1"
 	  echo "    server w 127.0.0.1:$PPORT send-proxy"
-	} | start_haproxy "$HPORT"
+	} > "$W/haproxy.in"
+	# not in a pipe: start_haproxy must record the pid in this shell
+	start_haproxy "$HPORT" < "$W/haproxy.in"
 	# a client HAProxy believes is 192.0.2.50 (our header to it)
 	PPORT=$HPORT run pp_get TCP4 192.0.2.50 198.51.100.1 40070 80
 	[[ "$output" == *'HTTP/1.1 200 OK'* ]]
@@ -359,7 +363,8 @@ haproxy_defaults() {
 	  echo "    bind 127.0.0.1:$HPORT2 accept-proxy"
 	  echo "    option forwardfor"
 	  echo "    server w 127.0.0.1:$BPORT_www"
-	} | start_haproxy "$HPORT"
+	} > "$W/haproxy.in"
+	start_haproxy "$HPORT" < "$W/haproxy.in"
 	start_proxy <<-EOF
 	$(defaults_section)
 	frontend public
