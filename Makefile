@@ -20,8 +20,14 @@ TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \
 
 all: wsproxy
 
+# Bind every symbol at start and make the relocations read-only (full
+# RELRO): hardening, and each child no longer redoes the lazy binding of
+# the symbols it calls (~5-10% less CPU per new connection in
+# bench/RESULTS.md).
+LINK_NOW = -Wl,-z,now -Wl,-z,relro
+
 wsproxy: $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(LINK_NOW) -o $@ $(OBJS)
 
 %.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -c -o $@ $<
