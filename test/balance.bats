@@ -361,3 +361,24 @@ upgrades() {
 	wait_for_line "$W/proxy.err" 'be/a [0-9/-]+ 503 .* SC-- [0-9]+/[0-9]+/[0-9]+/[0-9]+/2 '
 	[ "$(wc -c < "$W/b.log")" -eq 0 ]
 }
+
+@test "maxconn holds across processes: 8 parallel requests, 2 at a time, all served" {
+	start_backend a
+	EXTRA_DEFAULTS="timeout queue 5s" lb_proxy roundrobin "
+	    server a 127.0.0.1:$BPORT_a maxconn 2"
+	local pids=() i
+	start=$(date +%s%N)
+	for i in 1 2 3 4 5 6 7 8; do
+		curl -s -m 10 -o "$W/par$i.out" -w '%{http_code}\n' \
+			"http://127.0.0.1:$PPORT/sleep/300" > "$W/par$i.code" &
+		pids+=("$!")
+	done
+	for pid in "${pids[@]}"; do wait "$pid"; done
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$(cat "$W"/par*.code | sort -u)" = "200" ]
+	# 8 requests of 300 ms, 2 at a time: 4 rounds, so at least 1.2 s
+	# (3 at a time would take 0.9 s, no limit 0.3 s)
+	[ "$elapsed" -ge 1150 ]
+	wait_for_line "$W/proxy.err" '"GET /sleep/300'
+	[ "$(grep '"GET /sleep/300' "$W/proxy.err" | sort -u | wc -l)" -eq 8 ]
+}
