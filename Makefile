@@ -32,13 +32,15 @@ wsproxy: $(OBJS)
 %.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -c -o $@ $<
 
-# the test helpers ask for _GNU_SOURCE on the command line
-test/%: test/%.c
-	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $<
+# the test helpers ask for _GNU_SOURCE on the command line; each links
+# the pieces they share (test/util.c)
+test/%: test/%.c test/util.c test/util.h
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< test/util.c
 
 # the WebSocket handshake's hashing, shared by the backend and the client
-test/backend test/wsclient: %: %.c test/wshash.c test/wshash.h
-	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< test/wshash.c
+test/backend test/wsclient: %: %.c test/util.c test/util.h test/wshash.c \
+    test/wshash.h
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< test/util.c test/wshash.c
 
 helpers: $(TEST_HELPERS)
 
