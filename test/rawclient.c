@@ -24,16 +24,16 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util.h"
 
 #define SEPARATOR "@@@"
 
@@ -44,30 +44,6 @@ enum { EXIT_EOF = 0, EXIT_FAIL = 1, EXIT_CONNECT = 2, EXIT_IDLE = 3,
 static const char *g_addr = "127.0.0.1", *g_port;
 static int g_half_close, g_show_elapsed;
 static long g_idle_ms = 5000, g_delay_ms = -1;   /* -1: no -d */
-
-_Noreturn static void fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "rawclient: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(code);
-}
-
-_Noreturn static void die_errno(const char *what)
-{
-    fail(EXIT_FAIL, "%s: %s", what, strerror(errno));
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-        die_errno("clock_gettime");
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------ */
 /* Input                                                              */
@@ -137,25 +113,7 @@ static size_t split_input(const char *in, size_t len, struct piece **out)
 /* Non-blocking connect bounded by the idle timeout. */
 static int connect_to(void)
 {
-    char host[256];
-    size_t alen = strlen(g_addr);
-    if (alen >= sizeof host)
-        fail(EXIT_USAGE, "address too long: %s", g_addr);
-    if (g_addr[0] == '[' && alen > 2 && g_addr[alen - 1] == ']') {   /* [::1] */
-        memcpy(host, g_addr + 1, alen - 2);
-        host[alen - 2] = '\0';
-    } else {
-        memcpy(host, g_addr, alen + 1);
-    }
-
-    struct addrinfo hints, *ai;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    int rc = getaddrinfo(host, g_port, &hints, &ai);
-    if (rc != 0)
-        fail(EXIT_USAGE, "bad address %s port %s: %s", g_addr, g_port, gai_strerror(rc));
+    struct addrinfo *ai = resolve_numeric(g_addr, g_port, EXIT_USAGE);
 
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0)
@@ -182,9 +140,7 @@ static int connect_to(void)
     freeaddrinfo(ai);
 
     /* Each piece should leave as its own segment, right away. */
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-        die_errno("setsockopt TCP_NODELAY");
+    set_nodelay(fd);
     return fd;
 }
 
@@ -338,6 +294,7 @@ static long parse_ms(const char *s)
 int main(int argc, char **argv)
 {
     int c;
+    util_prog = "rawclient";
     while ((c = getopt(argc, argv, "a:p:st:d:S")) != -1) {
         switch (c) {
         case 'a': g_addr = optarg; break;

@@ -43,10 +43,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "wshash.h"
 
 #define MAX_HEAD      65536
@@ -87,86 +86,8 @@ static char g_prog[32] = "wsclient";   /* "wsclient[N]" in -c children */
 static const char *g_phase = "starting"; /* for timeout messages */
 
 /* ------------------------------------------------------------------ */
-/* Errors, time                                                       */
+/* Random numbers                                                     */
 /* ------------------------------------------------------------------ */
-
-_Noreturn static void fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", g_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(code);
-}
-
-_Noreturn static void die_errno(const char *what)
-{
-    fail(EXIT_FAIL, "%s: %s", what, strerror(errno));
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-        die_errno("clock_gettime");
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ------------------------------------------------------------------ */
-/* Growable byte buffer                                               */
-/* ------------------------------------------------------------------ */
-
-struct buf {
-    unsigned char *p;
-    size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t extra)
-{
-    if (b->cap - b->len >= extra)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < extra)
-        cap *= 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p)
-        fail(EXIT_FAIL, "out of memory");
-    b->p = p;
-    b->cap = cap;
-}
-
-static void buf_add(struct buf *b, const void *p, size_t n)
-{
-    buf_reserve(b, n);
-    if (n)
-        memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        fail(EXIT_FAIL, "vsnprintf failed");
-    buf_reserve(b, (size_t)n + 1);   /* +1: vsnprintf writes a NUL */
-    va_start(ap, fmt);
-    vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-/* Drop the first n bytes. */
-static void buf_shift(struct buf *b, size_t n)
-{
-    memmove(b->p, b->p + n, b->len - n);
-    b->len -= n;
-}
 
 /* xorshift64*: fast, and good enough for masks and message contents. */
 static uint64_t rng_next(uint64_t *s)
@@ -466,25 +387,7 @@ static void read_message(struct client *cl, long msgno, int *opcode, struct buf 
 /* Non-blocking connect, so that the run's deadline also covers it. */
 static int connect_to(const char *addr, const char *port, long long deadline)
 {
-    char host[256];
-    size_t alen = strlen(addr);
-    if (alen >= sizeof host)
-        fail(EXIT_USAGE, "address too long: %s", addr);
-    if (addr[0] == '[' && alen > 2 && addr[alen - 1] == ']') {   /* [::1] */
-        memcpy(host, addr + 1, alen - 2);
-        host[alen - 2] = '\0';
-    } else {
-        memcpy(host, addr, alen + 1);
-    }
-
-    struct addrinfo hints, *ai;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    int rc = getaddrinfo(host, port, &hints, &ai);
-    if (rc != 0)
-        fail(EXIT_USAGE, "bad address %s port %s: %s", addr, port, gai_strerror(rc));
+    struct addrinfo *ai = resolve_numeric(addr, port, EXIT_USAGE);
 
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0)
@@ -513,9 +416,7 @@ static int connect_to(const char *addr, const char *port, long long deadline)
     freeaddrinfo(ai);
 
     /* Small frames go out at once instead of waiting for delayed ACKs. */
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-        die_errno("setsockopt TCP_NODELAY");
+    set_nodelay(fd);
     return fd;
 }
 
@@ -587,22 +488,6 @@ static void queue_request(struct client *cl, const char **key, size_t *keylen)
     }
 }
 
-/* Length of the head at p up to and including its empty line, 0 if
- * incomplete.  CRLF and bare LF line ends are both accepted. */
-static size_t head_length(const unsigned char *p, size_t n)
-{
-    size_t pos = 0;
-    for (;;) {
-        const unsigned char *nl = memchr(p + pos, '\n', n - pos);
-        if (!nl)
-            return 0;
-        size_t linelen = (size_t)(nl - (p + pos));
-        if (linelen == 0 || (linelen == 1 && p[pos] == '\r'))
-            return (size_t)(nl - p) + 1;
-        pos = (size_t)(nl - p) + 1;
-    }
-}
-
 /* Find header `name` in a response head; returns the trimmed value (and
  * its length in *vlen) or NULL.  The status line is skipped. */
 static const char *find_header(const char *head, size_t len, const char *name, size_t *vlen)
@@ -652,7 +537,7 @@ static void handshake(struct client *cl)
 
     queue_request(cl, &key, &keylen);
     g_phase = "waiting for the response head";
-    while ((hlen = head_length(cl->in.p, cl->in.len)) == 0) {
+    while ((hlen = head_length((char *)cl->in.p, cl->in.len)) == 0) {
         if (cl->eof)
             fail(EXIT_FAIL, "EOF before the end of the response head (%zu bytes received)",
                  cl->in.len);
@@ -925,6 +810,7 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    util_prog = g_prog;     /* renamed in -c children */
     parse_args(argc, argv);
     /* A dead peer must show up as EPIPE, not kill us silently. */
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
