@@ -31,10 +31,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "wshash.h"
 
 #define MAX_HEAD     (1024 * 1024)      /* larger request heads get 431 */
@@ -64,78 +63,6 @@ static const char *g_name;
 static int g_logfd = -1;
 
 /* ------------------------------------------------------------------ */
-/* Errors                                                             */
-/* ------------------------------------------------------------------ */
-
-_Noreturn static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "backend[%ld]: ", (long)getpid());
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
-_Noreturn static void die_errno(const char *what)
-{
-    die("%s: %s", what, strerror(errno));
-}
-
-/* ------------------------------------------------------------------ */
-/* Growable byte buffer                                               */
-/* ------------------------------------------------------------------ */
-
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t extra)
-{
-    if (b->cap - b->len >= extra)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < extra)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        die("out of memory");
-    b->p = p;
-    b->cap = cap;
-}
-
-static void buf_add(struct buf *b, const void *p, size_t n)
-{
-    buf_reserve(b, n);
-    if (n)
-        memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        die("vsnprintf failed");
-    buf_reserve(b, (size_t)n + 1);   /* +1: vsnprintf writes a NUL */
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-static void buf_free(struct buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-/* ------------------------------------------------------------------ */
 /* Small helpers                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -147,42 +74,9 @@ static void sleep_ms(long ms)
             die_errno("nanosleep");
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-        die_errno("clock_gettime");
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int starts_with(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static int is_ows(char ch)
-{
-    return ch == ' ' || ch == '\t';
-}
-
-/* Is tok one of the comma-separated items of the header value v?
- * Items are compared case-insensitively, surrounding blanks ignored. */
-static int has_token(const char *v, size_t vlen, const char *tok)
-{
-    size_t tlen = strlen(tok), i = 0;
-    while (i < vlen) {
-        while (i < vlen && (is_ows(v[i]) || v[i] == ','))
-            i++;
-        size_t start = i;
-        while (i < vlen && v[i] != ',')
-            i++;
-        size_t end = i;
-        while (end > start && is_ows(v[end - 1]))
-            end--;
-        if (end - start == tlen && strncasecmp(v + start, tok, tlen) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 /* Is the last comma-separated item of v equal to tok (case-insensitive)? */
@@ -199,23 +93,6 @@ static int last_token_is(const char *v, size_t vlen, const char *tok)
     return end - start == strlen(tok) && strncasecmp(v + start, tok, end - start) == 0;
 }
 
-/* Length of the head at p up to and including its terminating empty line,
- * or 0 if that line has not arrived yet.  Lines may end in CRLF or in a
- * bare LF, so "\r\n\r\n", "\n\n" and mixtures all end a head. */
-static size_t head_length(const char *p, size_t n)
-{
-    size_t pos = 0;
-    for (;;) {
-        const char *nl = memchr(p + pos, '\n', n - pos);
-        if (!nl)
-            return 0;
-        size_t linelen = (size_t)(nl - (p + pos));
-        if (linelen == 0 || (linelen == 1 && p[pos] == '\r'))
-            return (size_t)(nl - p) + 1;
-        pos = (size_t)(nl - p) + 1;
-    }
-}
-
 /* ------------------------------------------------------------------ */
 /* Connection: buffered reading with logging, writing                 */
 /* ------------------------------------------------------------------ */
@@ -229,7 +106,7 @@ struct conn {
 
 static char *cur(const struct conn *c)
 {
-    return c->in.p + c->off;
+    return (char *)c->in.p + c->off;
 }
 
 static size_t avail(const struct conn *c)
@@ -277,7 +154,7 @@ static size_t conn_fill(struct conn *c)
     for (;;) {
         ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
         if (n >= 0) {
-            log_bytes(c->in.p + c->in.len, (size_t)n);
+            log_bytes((char *)c->in.p + c->in.len, (size_t)n);
             c->in.len += (size_t)n;
             return (size_t)n;
         }
@@ -1100,9 +977,7 @@ static void accept_one(int lfd, const sigset_t *child_mask)
     }
     /* Small writes (chunks, frames) go out at once instead of waiting
      * for an ACK that the peer may delay by 40 ms. */
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-        die_errno("setsockopt TCP_NODELAY");
+    set_nodelay(fd);
 
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -1147,48 +1022,15 @@ static int listen_on(const char *port, int ipv6)
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
         die_errno("setsockopt SO_REUSEADDR");
 
+    if (ipv6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
+        die_errno("setsockopt IPV6_V6ONLY");
     struct sockaddr_storage ss;
-    socklen_t sslen;
-    memset(&ss, 0, sizeof ss);
-    if (ipv6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
-            die_errno("setsockopt IPV6_V6ONLY");
-        s6->sin6_family = AF_INET6;
-        s6->sin6_addr = in6addr_loopback;
-        s6->sin6_port = htons((uint16_t)pn);
-        sslen = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        s4->sin_port = htons((uint16_t)pn);
-        sslen = sizeof *s4;
-    }
+    socklen_t sslen = loopback_addr(&ss, ipv6, (uint16_t)pn);
     if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
         die("bind %s port %ld: %s", ipv6 ? "::1" : "127.0.0.1", pn, strerror(errno));
     if (listen(fd, SOMAXCONN) < 0)
         die_errno("listen");
     return fd;
-}
-
-/* Write to a temporary name and rename(), so a test polling for the file
- * never reads it half-written. */
-static void write_pidfile(const char *path)
-{
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        die("pid file name too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        die("open %s: %s", tmp, strerror(errno));
-    if (dprintf(fd, "%ld\n", (long)getpid()) < 0)
-        die_errno("write pid file");
-    if (close(fd) < 0)
-        die_errno("close pid file");
-    if (rename(tmp, path) < 0)
-        die("rename %s: %s", path, strerror(errno));
 }
 
 _Noreturn static void usage(void)
@@ -1202,6 +1044,8 @@ int main(int argc, char **argv)
     const char *port = NULL, *logfile = NULL, *pidfile = NULL;
     int ipv6 = 0, opt;
 
+    util_prog = "backend";
+    util_show_pid = 1;
     while ((opt = getopt(argc, argv, "p:n:l:P:6")) != -1) {
         switch (opt) {
         case 'p': port = optarg; break;
