@@ -20,13 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_PORTS 1000
+#include "util.h"
 
-static void die(const char *what)
-{
-    fprintf(stderr, "freeport: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
+#define MAX_PORTS 1000
 
 static int parse_count(int argc, char **argv)
 {
@@ -48,7 +44,7 @@ static int bind_any_port(unsigned *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
-        die("socket");
+        die_errno("socket");
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -56,17 +52,18 @@ static int bind_any_port(unsigned *port)
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = 0;
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-        die("bind");
+        die_errno("bind");
 
     socklen_t len = sizeof sa;
     if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-        die("getsockname");
+        die_errno("getsockname");
     *port = ntohs(sa.sin_port);
     return fd;
 }
 
 int main(int argc, char **argv)
 {
+    util_prog = "freeport";
     int n = parse_count(argc, argv);
     int fds[MAX_PORTS];
 
@@ -77,9 +74,9 @@ int main(int argc, char **argv)
     }
     /* Report a failed write (e.g. a closed pipe) instead of exiting 0. */
     if (fflush(stdout) == EOF)
-        die("write");
+        die_errno("write");
     for (int i = 0; i < n; i++)
         if (close(fds[i]) < 0)
-            die("close");
+            die_errno("close");
     return 0;
 }

@@ -41,6 +41,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util.h"
+
 static const unsigned char SIG[12] = {
     '\r', '\n', '\r', '\n', '\0', '\r', '\n', 'Q', 'U', 'I', 'T', '\n'
 };
@@ -51,12 +53,6 @@ _Noreturn static void usage(void)
         "usage: ppeer -c -p PORT [-a ADDR] [-v 1|2] [-T] [-t MS] FAMILY [SRC DST SPORT DPORT]\n"
         "       ppeer -l -p PORT -o FILE [-P PIDFILE] [-6]\n");
     exit(64);
-}
-
-_Noreturn static void die(const char *what)
-{
-    fprintf(stderr, "ppeer: %s: %s\n", what, strerror(errno));
-    exit(1);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -188,7 +184,7 @@ static int run_client(const char *addr, int port, int version, int tlvs,
         hlen = encode_v2(hdr, args + 1, nargs - 1, args[0], tlvs);
     fd = connect_to(addr, port);
     if (write_all(fd, hdr, hlen) < 0)
-        die("send header");
+        die_errno("send header");
     while ((n = read(0, buf, sizeof(buf))) > 0)
         if (write_all(fd, buf, (size_t)n) < 0)
             break;
@@ -337,7 +333,7 @@ static void serve_one(int fd, int logfd)
     if (n < 0 || (size_t)n >= sizeof(line))
         n = (int)sizeof(line) - 1;
     if (write_all(logfd, line, (size_t)n) < 0)
-        die("log");
+        die_errno("log");
     if (bad)
         return;
     /* the request head, then our answer */
@@ -358,45 +354,31 @@ static void serve_one(int fd, int logfd)
 static int run_server(int port, const char *logfile, const char *pidfile,
                       int ipv6)
 {
-    struct sockaddr_in6 s6 = { 0 };
-    struct sockaddr_in s4 = { 0 };
+    struct sockaddr_storage ss;
+    socklen_t sslen;
     int one = 1, lfd, logfd;
 
     logfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (logfd < 0)
-        die(logfile);
+        die_errno(logfile);
     lfd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     if (lfd < 0)
-        die("socket");
+        die_errno("socket");
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (ipv6) {
-        s6.sin6_family = AF_INET6;
-        s6.sin6_port = htons((uint16_t)port);
-        s6.sin6_addr = in6addr_loopback;
-        if (bind(lfd, (struct sockaddr *)&s6, sizeof(s6)) < 0)
-            die("bind");
-    } else {
-        s4.sin_family = AF_INET;
-        s4.sin_port = htons((uint16_t)port);
-        s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(lfd, (struct sockaddr *)&s4, sizeof(s4)) < 0)
-            die("bind");
-    }
+    sslen = loopback_addr(&ss, ipv6, (uint16_t)port);
+    if (bind(lfd, (struct sockaddr *)&ss, sslen) < 0)
+        die_errno("bind");
     if (listen(lfd, 64) < 0)
-        die("listen");
+        die_errno("listen");
     signal(SIGCHLD, SIG_IGN);       /* children reap themselves */
-    if (pidfile) {
-        FILE *f = fopen(pidfile, "w");
-        if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
-            fclose(f) != 0)
-            die(pidfile);
-    }
+    if (pidfile)
+        write_pidfile(pidfile);
     for (;;) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            die("accept");
+            die_errno("accept");
         }
         pid_t pid = fork();
         if (pid == 0) {
@@ -414,6 +396,7 @@ int main(int argc, char **argv)
     int client = 0, server = 0, port = 0, version = 1, tlvs = 0, ipv6 = 0;
     int idle_ms = 5000, opt;
 
+    util_prog = "ppeer";
     signal(SIGPIPE, SIG_IGN);
     while ((opt = getopt(argc, argv, "clp:a:v:Tt:o:P:6")) != -1) {
         switch (opt) {

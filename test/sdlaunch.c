@@ -26,13 +26,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "util.h"
 
 #define SD_LISTEN_FDS_START 3     /* fixed by the sd_listen_fds() protocol */
 #define MAX_SOCKS 64
@@ -43,17 +44,6 @@ struct listen_addr {
     socklen_t len;
     const char *text;             /* as given, for messages */
 };
-
-_Noreturn static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "sdlaunch: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
 
 _Noreturn static void usage(const char *why)
 {
@@ -215,25 +205,6 @@ static void set_env(int n)
         die("setenv: %s", strerror(errno));
 }
 
-/* Write to a temporary name and rename(), so a test polling for the file
- * never reads it half-written. */
-static void write_pidfile(const char *path)
-{
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        die("pid file name too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        die("open %s: %s", tmp, strerror(errno));
-    if (dprintf(fd, "%ld\n", (long)getpid()) < 0)
-        die("write %s: %s", tmp, strerror(errno));
-    if (close(fd) < 0)
-        die("close %s: %s", tmp, strerror(errno));
-    if (rename(tmp, path) < 0)
-        die("rename %s: %s", path, strerror(errno));
-}
-
 int main(int argc, char **argv)
 {
     static struct listen_addr addrs[MAX_SOCKS];
@@ -241,6 +212,7 @@ int main(int argc, char **argv)
     const char *pidfile = NULL;
     int prog;
 
+    util_prog = "sdlaunch";
     int n = parse_args(argc, argv, &pidfile, addrs, &prog);
     for (int i = 0; i < n; i++)
         fds[i] = listen_on(&addrs[i]);

@@ -26,7 +26,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,27 +33,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* Larger than any UDP payload short of IPv6 jumbograms (65507 bytes over
  * IPv4, 65527 over IPv6), so no datagram is ever cut. */
 #define DGRAM_MAX 65536
 
 static volatile sig_atomic_t g_stop;
-
-_Noreturn static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "udpsink: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
-_Noreturn static void die_errno(const char *what)
-{
-    die("%s: %s", what, strerror(errno));
-}
 
 _Noreturn static void usage(void)
 {
@@ -118,44 +103,11 @@ static int bind_udp(uint16_t pn, int ipv6)
         die_errno("socket");
 
     struct sockaddr_storage ss;
-    socklen_t sslen;
-    memset(&ss, 0, sizeof ss);
-    if (ipv6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_addr = in6addr_loopback;
-        s6->sin6_port = htons(pn);
-        sslen = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        s4->sin_port = htons(pn);
-        sslen = sizeof *s4;
-    }
+    socklen_t sslen = loopback_addr(&ss, ipv6, pn);
     if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
         die("bind %s port %u: %s", ipv6 ? "::1" : "127.0.0.1", (unsigned)pn,
             strerror(errno));
     return fd;
-}
-
-/* Write to a temporary name and rename(), so a test polling for the file
- * never reads it half-written. */
-static void write_pidfile(const char *path)
-{
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        die("pid file name too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        die("open %s: %s", tmp, strerror(errno));
-    if (dprintf(fd, "%ld\n", (long)getpid()) < 0)
-        die_errno("write pid file");
-    if (close(fd) < 0)
-        die_errno("close pid file");
-    if (rename(tmp, path) < 0)
-        die("rename %s: %s", path, strerror(errno));
 }
 
 /* Appends every datagram queued on sock to out, until none is left. */
@@ -196,6 +148,7 @@ int main(int argc, char **argv)
     const char *port = NULL, *file = NULL, *pidfile = NULL;
     int ipv6 = 0, opt;
 
+    util_prog = "udpsink";
     while ((opt = getopt(argc, argv, "p:o:P:6")) != -1) {
         switch (opt) {
         case 'p': port = optarg; break;
