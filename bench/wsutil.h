@@ -1,11 +1,13 @@
 /*
  * wsutil.h - what both bench programs (echod.c, loadgen.c) need of
- * RFC 6455 and of the clock: the frame-header writer and parser, masking,
- * and a monotonic nanosecond clock.  SHA-1 and base64 for
- * Sec-WebSocket-Accept are the test helpers' (test/wshash.c, linked in).
+ * RFC 6455 and of the clock: the frame-header parser, masking, and a
+ * monotonic nanosecond clock.  SHA-1 and base64 for Sec-WebSocket-Accept
+ * and the frame-header writer are the test helpers' (test/wshash.c,
+ * linked in).
  *
  * Static functions in a header: small, and each program stays one
- * "cc file.c test/wshash.c" away from being built by hand.  Every
+ * "cc file.c test/wshash.c" (echod: and test/util.c) away from being
+ * built by hand.  Every
  * function here is used by both programs (an unused static function
  * would trip -Wunused-function under -Werror).
  */
@@ -17,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../test/wshash.h"   /* ws_base64, ws_accept_value */
+#include "../test/wshash.h"   /* ws_base64, ws_accept_value, ws_put_header */
 
 
 enum { WS_OP_CONT = 0, WS_OP_TEXT = 1, WS_OP_BINARY = 2, WS_OP_CLOSE = 8,
@@ -44,35 +46,6 @@ static size_t ws_frame_header(const unsigned char *p, size_t n, unsigned *b0,
         *plen = 0;
         for (int i = 0; i < 8; i++)
             *plen = *plen << 8 | p[2 + i];
-    }
-    return hl;
-}
-
-/* Writes a frame header for a payload of len bytes; returns its length
- * (2, 4 or 10, plus 4 with a mask key). */
-static size_t ws_put_header(unsigned char *h, unsigned b0, uint64_t len,
-                            const unsigned char *mask)
-{
-    size_t hl;
-    h[0] = (unsigned char)b0;
-    if (len < 126) {
-        h[1] = (unsigned char)len;
-        hl = 2;
-    } else if (len <= 0xffff) {
-        h[1] = 126;
-        h[2] = (unsigned char)(len >> 8);
-        h[3] = (unsigned char)len;
-        hl = 4;
-    } else {
-        h[1] = 127;
-        for (int i = 0; i < 8; i++)
-            h[2 + i] = (unsigned char)(len >> (56 - 8 * i));
-        hl = 10;
-    }
-    if (mask) {
-        h[1] |= 0x80;
-        memcpy(h + hl, mask, 4);
-        hl += 4;
     }
     return hl;
 }

@@ -628,26 +628,10 @@ static void answer_big(struct conn *c, const struct request *r,
 /* Send one unmasked frame (servers never mask). */
 static void ws_send(struct conn *c, unsigned b0, const void *payload, uint64_t len)
 {
-    unsigned char h[10];
-    size_t hl;
+    unsigned char h[14];
     struct buf f = { 0 };
 
-    h[0] = (unsigned char)b0;
-    if (len < 126) {
-        h[1] = (unsigned char)len;
-        hl = 2;
-    } else if (len <= 0xffff) {
-        h[1] = 126;
-        h[2] = (unsigned char)(len >> 8);
-        h[3] = (unsigned char)len;
-        hl = 4;
-    } else {
-        h[1] = 127;
-        for (int i = 0; i < 8; i++)
-            h[2 + i] = (unsigned char)(len >> (56 - 8 * i));
-        hl = 10;
-    }
-    buf_add(&f, h, hl);
+    buf_add(&f, h, ws_put_header(h, b0, len, NULL));
     buf_add(&f, payload, (size_t)len);
     send_all(c, f.p, f.len);
     buf_free(&f);

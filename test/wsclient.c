@@ -236,28 +236,11 @@ static void wait_io(struct client *cl)
 static void queue_frame(struct client *cl, unsigned b0, const void *payload, size_t len)
 {
     unsigned char h[14];
-    size_t hl;
     uint64_t r = rng_next(&cl->rng);
     unsigned char mask[4] = { (unsigned char)r, (unsigned char)(r >> 8),
                               (unsigned char)(r >> 16), (unsigned char)(r >> 24) };
 
-    h[0] = (unsigned char)b0;
-    if (len < 126) {
-        h[1] = (unsigned char)(0x80 | len);
-        hl = 2;
-    } else if (len <= 0xffff) {
-        h[1] = 0x80 | 126;
-        h[2] = (unsigned char)(len >> 8);
-        h[3] = (unsigned char)len;
-        hl = 4;
-    } else {
-        h[1] = 0x80 | 127;
-        for (int i = 0; i < 8; i++)
-            h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-        hl = 10;
-    }
-    memcpy(h + hl, mask, 4);
-    hl += 4;
+    size_t hl = ws_put_header(h, b0, len, mask);
 
     /* Reclaim the sent part of the queue once it is the larger half. */
     if (cl->out_off > 0 && cl->out_off >= cl->out.len / 2) {

@@ -1,6 +1,7 @@
 /*
  * wshash.c - SHA-1 (FIPS 180-4) and base64, just enough for the
- * Sec-WebSocket-Accept of a WebSocket handshake.
+ * Sec-WebSocket-Accept of a WebSocket handshake; and the frame-header
+ * writer every WebSocket peer of the tests and the benchmark uses.
  */
 #include <stdint.h>
 #include <string.h>
@@ -117,4 +118,33 @@ int ws_accept_value(const char *key, size_t keylen, char out[29])
     sha1(s, keylen + glen, digest);
     ws_base64(digest, sizeof digest, out);
     return 0;
+}
+
+/* Writes a frame header for a payload of len bytes; returns its length
+ * (2, 4 or 10, plus 4 with a mask key). */
+size_t ws_put_header(unsigned char *h, unsigned b0, uint64_t len,
+                            const unsigned char *mask)
+{
+    size_t hl;
+    h[0] = (unsigned char)b0;
+    if (len < 126) {
+        h[1] = (unsigned char)len;
+        hl = 2;
+    } else if (len <= 0xffff) {
+        h[1] = 126;
+        h[2] = (unsigned char)(len >> 8);
+        h[3] = (unsigned char)len;
+        hl = 4;
+    } else {
+        h[1] = 127;
+        for (int i = 0; i < 8; i++)
+            h[2 + i] = (unsigned char)(len >> (56 - 8 * i));
+        hl = 10;
+    }
+    if (mask) {
+        h[1] |= 0x80;
+        memcpy(h + hl, mask, 4);
+        hl += 4;
+    }
+    return hl;
 }
