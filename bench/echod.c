@@ -36,7 +36,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +45,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../test/util.h"   /* die, has_token, head_length, write_pidfile */
 #include "wsutil.h"
 
 #define IN_START   4096                 /* first input buffer; grows */
@@ -76,17 +76,6 @@ static int g_ep = -1;
 static volatile sig_atomic_t g_stop;
 static struct conn *g_drain;           /* connections in ST_DRAIN */
 static int g_listen_tag;               /* its address marks the listener */
-
-_Noreturn static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "echod: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
 
 static void on_stop(int sig)
 {
@@ -218,46 +207,6 @@ struct req {
     const char *key;
     size_t key_len;
 };
-
-static int is_ows(int ch)
-{
-    return ch == ' ' || ch == '\t';
-}
-
-/* Is tok one of the comma-separated items of v[0..n) (any case)? */
-static int has_token(const char *v, size_t n, const char *tok)
-{
-    size_t tl = strlen(tok), i = 0;
-    while (i < n) {
-        while (i < n && (is_ows(v[i]) || v[i] == ','))
-            i++;
-        size_t s = i;
-        while (i < n && v[i] != ',')
-            i++;
-        size_t e = i;
-        while (e > s && is_ows(v[e - 1]))
-            e--;
-        if (e - s == tl && strncasecmp(v + s, tok, tl) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Length of the head at p[0..n) including its empty line, 0 if it has
- * not all arrived.  Bare LF ends lines as CRLF does. */
-static size_t head_length(const char *p, size_t n)
-{
-    size_t pos = 0;
-    for (;;) {
-        const char *nl = memchr(p + pos, '\n', n - pos);
-        if (!nl)
-            return 0;
-        size_t ll = (size_t)(nl - (p + pos));
-        if (ll == 0 || (ll == 1 && p[pos] == '\r'))
-            return (size_t)(nl - p) + 1;
-        pos = (size_t)(nl - p) + 1;
-    }
-}
 
 static void parse_head(struct req *r, const char *p, size_t n)
 {
@@ -595,22 +544,6 @@ static int listen_on(const char *port)
     return fd;
 }
 
-static void write_pidfile(const char *path)
-{
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        die("pid file name too long");
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        die("open %s: %s", tmp, strerror(errno));
-    if (fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
-        die("write %s: %s", tmp, strerror(errno));
-    /* rename: whoever polls for the file never reads half of it */
-    if (rename(tmp, path) < 0)
-        die("rename %s: %s", path, strerror(errno));
-}
-
 _Noreturn static void usage(void)
 {
     fprintf(stderr, "usage: echod -p PORT -n NAME [-P PIDFILE]\n");
@@ -622,6 +555,7 @@ int main(int argc, char **argv)
     const char *port = NULL, *pidfile = NULL;
     int opt;
 
+    util_prog = "echod";
     while ((opt = getopt(argc, argv, "p:n:P:")) != -1) {
         switch (opt) {
         case 'p': port = optarg; break;
