@@ -267,16 +267,23 @@ upgrades() {
 	[ "$(wc -c < "$W/a.log")" -eq 0 ]
 }
 
+# behind_slow MS: a request that holds a maxconn 1 server for MS ms (in
+# the background, its answer in $W/slow.out, pid in $slow), then a second
+# one, timed: run's $output and $elapsed (ms).
+behind_slow() {
+	curl -s -m 5 -o "$W/slow.out" "http://127.0.0.1:$PPORT/sleep/$1" &
+	slow=$!
+	sleep 0.3
+	local start=$(date +%s%N)
+	run curl -s -m 5 -i "http://127.0.0.1:$PPORT/"
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+
 @test "maxconn: a full server makes requests queue, then 503 sQ after timeout queue" {
 	start_backend a
 	EXTRA_DEFAULTS="timeout queue 500ms" lb_proxy roundrobin "
 	    server a 127.0.0.1:$BPORT_a maxconn 1"
-	curl -s -m 5 -o "$W/slow.out" "http://127.0.0.1:$PPORT/sleep/1500" &
-	slow=$!
-	sleep 0.3
-	start=$(date +%s%N)
-	run curl -s -m 5 -i "http://127.0.0.1:$PPORT/"
-	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	behind_slow 1500
 	[[ "$output" == "HTTP/1.1 503 "* ]]
 	[ "$elapsed" -ge 450 ]
 	[ "$elapsed" -lt 1200 ]
@@ -291,12 +298,7 @@ upgrades() {
 	start_backend a
 	EXTRA_DEFAULTS="timeout queue 3s" lb_proxy roundrobin "
 	    server a 127.0.0.1:$BPORT_a maxconn 1"
-	curl -s -m 5 -o "$W/slow.out" "http://127.0.0.1:$PPORT/sleep/800" &
-	slow=$!
-	sleep 0.3
-	start=$(date +%s%N)
-	run curl -s -m 5 -i "http://127.0.0.1:$PPORT/"
-	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	behind_slow 800
 	[[ "$output" == "HTTP/1.1 200 "* ]]
 	[ "$elapsed" -ge 300 ]
 	wait "$slow"

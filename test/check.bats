@@ -206,6 +206,15 @@ now_ms() {
 	[ "$output" = a ]
 }
 
+# timeout_duration: the DOWN line says Layer7 timeout; sets $ms to its
+# check duration.
+timeout_duration() {
+	local line
+	line=$(grep "Server be/a is DOWN" "$W/proxy.err")
+	[[ "$line" == *"reason: Layer7 timeout, check duration: "* ]] || return 1
+	ms=$(sed 's/.*check duration: \([0-9]*\)ms.*/\1/' <<< "$line")
+}
+
 @test "timeout check bounds the read; a silent server is a Layer7 timeout" {
 	start_backend a
 	check_proxy "backend be
@@ -213,9 +222,7 @@ now_ms() {
 	    option httpchk GET /sleep/3000
 	    server a 127.0.0.1:$BPORT_a check inter 2s"
 	wait_for_line "$W/proxy.err" "Server be/a is DOWN" 20
-	line=$(grep "Server be/a is DOWN" "$W/proxy.err")
-	[[ "$line" == *"reason: Layer7 timeout, check duration: "* ]]
-	ms=$(sed 's/.*check duration: \([0-9]*\)ms.*/\1/' <<< "$line")
+	timeout_duration
 	[ "$ms" -ge 300 ] && [ "$ms" -lt 1000 ]
 }
 
@@ -225,9 +232,7 @@ now_ms() {
 	    option httpchk GET /sleep/3000
 	    server a 127.0.0.1:$BPORT_a check inter 400"
 	wait_for_line "$W/proxy.err" "Server be/a is DOWN" 20
-	line=$(grep "Server be/a is DOWN" "$W/proxy.err")
-	[[ "$line" == *"reason: Layer7 timeout, check duration: "* ]]
-	ms=$(sed 's/.*check duration: \([0-9]*\)ms.*/\1/' <<< "$line")
+	timeout_duration
 	[ "$ms" -ge 400 ] && [ "$ms" -lt 1000 ]
 }
 
