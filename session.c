@@ -203,16 +203,22 @@ static void
 close_client(struct session *s)
 {
 	int64_t deadline = now_ms() + LINGER_MS;
-	char scratch[4096];
 
 	side_shutdown(&s->client);
 	while (!s->client.eof) {
 		struct pollfd pfd = { s->client.rfd, POLLIN, 0 };
 		int left = (int)(deadline - now_ms());
+		ssize_t n;
 		if (left <= 0 || poll(&pfd, 1, left) <= 0)
 			break;
-		if (read(s->client.rfd, scratch, sizeof(scratch)) <= 0 &&
-		    errno != EAGAIN && errno != EINTR)
+		/* Into the client buffer: what is left there is dropped
+		 * anyway, and a stack array would cost an idle tunnel a
+		 * page (this is inlined above the relay's frames). */
+		n = read(s->client.rfd, s->cbuf.data, s->cbuf.cap);
+		/* EOF ends it; errno means nothing then (it may still say
+		 * EAGAIN from an earlier read, and poll would return at
+		 * once until the deadline). */
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			break;
 	}
 }

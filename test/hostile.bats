@@ -162,6 +162,24 @@ accepted() {
 	accepted 'GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nConnection: close\r\n\r\n'
 }
 
+@test "after an error page the child ends with the client's close, not at the linger deadline" {
+	start_guarded
+	local t0 t1 i
+	printf 'GET / HTTP/1.1\r\n\r\n' | "$T/rawclient" -p "$PPORT" -t 3000 \
+		> "$W/out"
+	grep -q '^HTTP/1.1 400 ' "$W/out"
+	t0=$(date +%s%N)
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(pgrep -P "$PROXY_PID")" ] && break
+		sleep 0.02
+	done
+	t1=$(date +%s%N)
+	[ -z "$(pgrep -P "$PROXY_PID")" ]
+	# The child reads until the client's EOF for at most 1 s; taking
+	# the EOF for "try again" once meant spinning for all of it.
+	[ $(((t1 - t0) / 1000000)) -lt 600 ]
+}
+
 @test "hop-by-hop headers named in Connection do not reach the server" {
 	start_guarded
 	accepted 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nUpgrade: h2c\r\nX-Kept: 2\r\n\r\n'
