@@ -369,8 +369,7 @@ server_addr(const struct session *s, const struct server *srv,
 static int
 connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
 {
-	int in_progress, err = 0;
-	socklen_t errlen = sizeof(err);
+	int in_progress;
 	struct pollfd pfd;
 	int fd = net_connect_nonblock(addr, &in_progress);
 
@@ -386,8 +385,9 @@ connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
 			close(fd);
 			return -2;
 		}
-		if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
-		    &errlen) < 0 || err != 0) {
+		/* Writable with no error flag is connected: no need to
+		 * ask SO_ERROR (a system call less per request). */
+		if (rc < 0 || (pfd.revents & (POLLERR | POLLHUP))) {
 			close(fd);
 			return -1;
 		}
