@@ -675,20 +675,9 @@ http_framing_eof(struct http_framing *fr)
 void
 http_out_add(struct http_out *out, const char *data, size_t len)
 {
-	if (out->overflow)
+	if (out->overflow || len > out->cap - out->len) {
+		out->overflow = 1;
 		return;
-	if (out->len + len > out->cap) {
-		size_t cap = out->cap ? out->cap : 1024;
-		char *grown;
-		while (cap < out->len + len)
-			cap *= 2;
-		grown = realloc(out->data, cap);
-		if (grown == NULL) {
-			out->overflow = 1;
-			return;
-		}
-		out->data = grown;
-		out->cap = cap;
 	}
 	memcpy(out->data + out->len, data, len);
 	out->len += len;

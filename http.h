@@ -104,7 +104,11 @@ size_t http_framing_feed(struct http_framing *fr, const char *data,
 /* The peer closed: is that a normal end of this body? Marks it done. */
 int    http_framing_eof(struct http_framing *fr);
 
-/* A growing output string for rewritten heads. */
+/*
+ * The output for a rewritten head: the caller's storage of cap bytes.
+ * What does not fit sets overflow (HAProxy too refuses a rewritten head
+ * that outgrows its buffer).
+ */
 struct http_out {
 	char *data;
 	size_t len, cap;

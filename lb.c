@@ -262,10 +262,20 @@ pick_index(const struct proxy *be, const struct candidates *c,
 	return pick_rotation(be, c, avoid, scratch);
 }
 
+/*
+ * The per-pick arrays for up to this many servers live on the stack.
+ * The child avoids malloc where it can: its arena shares pages with
+ * what the parent allocated, and writing there copies them.
+ */
+#define LB_STACK_SERVERS 32
+
 const struct server *
 lb_pick(const struct proxy *be, const struct sockaddr_storage *src,
     const struct server *avoid, int *full)
 {
+	const struct server *srv_space[LB_STACK_SERVERS];
+	int weight_space[LB_STACK_SERVERS], scratch_space[LB_STACK_SERVERS];
+	int on_stack = be->nservers <= LB_STACK_SERVERS;
 	struct candidates c;
 	const struct server *chosen = NULL;
 	int *scratch, i;
@@ -273,11 +283,18 @@ lb_pick(const struct proxy *be, const struct sockaddr_storage *src,
 	*full = 0;
 	if (be->nservers == 0)
 		return NULL;
-	c.srv = calloc((size_t)be->nservers, sizeof(const struct server *));
-	c.weight = calloc((size_t)be->nservers, sizeof(*c.weight));
-	scratch = calloc((size_t)be->nservers, sizeof(*scratch));
-	if (c.srv == NULL || c.weight == NULL || scratch == NULL)
-		fatal("server selection: out of memory");
+	if (on_stack) {
+		memset(scratch_space, 0, sizeof(scratch_space));
+		c.srv = srv_space;
+		c.weight = weight_space;
+		scratch = scratch_space;
+	} else {
+		c.srv = calloc((size_t)be->nservers, sizeof(*c.srv));
+		c.weight = calloc((size_t)be->nservers, sizeof(*c.weight));
+		scratch = calloc((size_t)be->nservers, sizeof(*scratch));
+		if (c.srv == NULL || c.weight == NULL || scratch == NULL)
+			fatal("server selection: out of memory");
+	}
 	candidates_collect(be, &c);
 	if (c.n > 0) {
 		i = pick_index(be, &c, src, avoid, scratch);
@@ -286,8 +303,10 @@ lb_pick(const struct proxy *be, const struct sockaddr_storage *src,
 		else
 			*full = 1;
 	}
-	free(c.srv);
-	free(c.weight);
-	free(scratch);
+	if (!on_stack) {
+		free(c.srv);
+		free(c.weight);
+		free(scratch);
+	}
 	return chosen;
 }

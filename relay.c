@@ -58,17 +58,54 @@ page_round(size_t n)
 	return (n + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
 }
 
+/*
+ * Fresh anonymous pages, not malloc: a pointer into malloc's arena would
+ * share pages with what the parent allocated, and writing there copies
+ * them (and malloc's own bookkeeping) into every child. A page of a
+ * mapping costs memory only once touched.
+ */
+void *
+pages_map(size_t len)
+{
+	void *p = mmap(NULL, page_round(len), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+pages_unmap(void *p, size_t len)
+{
+	if (p != NULL)
+		(void)munmap(p, page_round(len));
+}
+
+/* The pages go back to the kernel; they read as zeros from then on. */
+void
+pages_release(void *p, size_t len)
+{
+	/* Advice only: on failure the pages simply stay. */
+	(void)madvise(p, page_round(len), MADV_DONTNEED);
+}
+
 int
 buf_alloc(struct buf *b, size_t cap)
 {
-	b->data = aligned_alloc(PAGE_BYTES, page_round(cap));
+	b->data = pages_map(cap);
 	b->cap = cap;
 	b->start = b->len = 0;
 	b->touched = 1;         /* callers may read into it directly */
 	return b->data ? 0 : -1;
 }
 
-/* An empty buffer's pages go back to the kernel (they read as zeros). */
+void
+buf_free(struct buf *b)
+{
+	pages_unmap(b->data, b->cap);
+	b->data = NULL;
+}
+
+/* An empty buffer's pages go back to the kernel. */
 static void
 buf_trim(struct buf *b)
 {
@@ -76,8 +113,7 @@ buf_trim(struct buf *b)
 		return;
 	b->start = 0;
 	b->touched = 0;
-	/* Advice only: on failure the pages simply stay. */
-	(void)madvise(b->data, page_round(b->cap), MADV_DONTNEED);
+	pages_release(b->data, b->cap);
 }
 
 void

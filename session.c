@@ -57,6 +57,9 @@ struct session {
 	struct sockaddr_storage src, dst;
 	struct side client, server;
 	struct buf cbuf, sbuf;
+	/* What only HTTP needs, in one mapping (see session_init): */
+	char *scratch;
+	size_t scratch_len;
 	struct http_hdr *req_hdrs, *resp_hdrs;
 	struct http_out req_head, resp_head;
 	int64_t accept_ms;
@@ -639,14 +642,6 @@ upgrade_response_ok(const struct request_info *ri,
 	return 1;
 }
 
-static void
-copy_head_out(struct http_out *out, const char *head, size_t len)
-{
-	out->len = 0;
-	out->overflow = 0;
-	http_out_add(out, head, len);
-}
-
 /* %tsc for a relay that ended with st because of culprit. */
 static void
 txn_end_relay(struct session *s, enum relay_status st,
@@ -688,6 +683,10 @@ run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
 	s->client.last_ms = s->server.last_ms = now;
 	flow_start(up, FLOW_TUNNEL, BODY_NONE, 0);
 	flow_start(down, FLOW_TUNNEL, BODY_NONE, 0);
+	/* The header tables and rewritten heads are done with once the
+	 * request head is out (a server may answer before it has it all). */
+	if (up->pre_len == 0 && down->pre_len == 0)
+		pages_release(s->scratch, s->scratch_len);
 	st = relay_run(flows, 2, -1, &culprit);
 	txn_end_relay(s, st, culprit, 'D');
 }
@@ -719,10 +718,8 @@ handle_response(struct session *s, const struct proxy *be,
 	}
 	s->txn.status = resp.status;
 	if (resp.status == 101) {
-		copy_head_out(&s->resp_head, head, head_len);
-		buf_consume(&s->sbuf, head_len);
-		down->pre = s->resp_head.data;
-		down->pre_len = s->resp_head.len;
+		/* The head goes out as it came, from sbuf, ahead of any
+		 * frames that followed it there. */
 		run_tunnel(s, be, up, down);
 		*final = 1;
 		return -1;
@@ -961,6 +958,29 @@ serve_tcp(struct session *s)
 	close_server(s);
 }
 
+/*
+ * The header tables and the rewritten heads share one mapping, made
+ * after the fork like the buffers: only the pages a request touches
+ * cost memory, and a tunnel, which needs none of it, gives it all back
+ * (run_tunnel). A rewritten head gets a buffer's size, as in HAProxy.
+ */
+static void
+scratch_init(struct session *s)
+{
+	size_t nhdrs = (size_t)s->cfg->maxhdr;
+	size_t tables = 2 * nhdrs * sizeof(struct http_hdr);
+	size_t head_cap = (size_t)s->cfg->bufsize;
+
+	s->scratch_len = tables + 2 * head_cap;
+	if ((s->scratch = pages_map(s->scratch_len)) == NULL)
+		fatal("header table allocation");
+	s->req_hdrs = (struct http_hdr *)(void *)s->scratch;
+	s->resp_hdrs = s->req_hdrs + nhdrs;
+	s->req_head = (struct http_out){ s->scratch + tables, 0, head_cap, 0 };
+	s->resp_head = (struct http_out){ s->scratch + tables + head_cap, 0,
+	    head_cap, 0 };
+}
+
 static void
 session_init(struct session *s, const struct config *cfg,
     const struct proxy *fe, int rfd, int wfd)
@@ -976,10 +996,7 @@ session_init(struct session *s, const struct config *cfg,
 	if (buf_alloc(&s->cbuf, (size_t)cfg->bufsize) < 0 ||
 	    buf_alloc(&s->sbuf, (size_t)cfg->bufsize) < 0)
 		fatal("buffer allocation");
-	s->req_hdrs = calloc((size_t)cfg->maxhdr, sizeof(*s->req_hdrs));
-	s->resp_hdrs = calloc((size_t)cfg->maxhdr, sizeof(*s->resp_hdrs));
-	if (s->req_hdrs == NULL || s->resp_hdrs == NULL)
-		fatal("header table allocation");
+	scratch_init(s);
 	(void)net_set_nonblock(rfd);
 	(void)net_set_nonblock(wfd);
 	net_set_nodelay(wfd);
@@ -988,12 +1005,9 @@ session_init(struct session *s, const struct config *cfg,
 static void
 session_free(struct session *s)
 {
-	free(s->cbuf.data);
-	free(s->sbuf.data);
-	free(s->req_hdrs);
-	free(s->resp_hdrs);
-	free(s->req_head.data);
-	free(s->resp_head.data);
+	buf_free(&s->cbuf);
+	buf_free(&s->sbuf);
+	pages_unmap(s->scratch, s->scratch_len);
 }
 
 /* ---- accept-proxy ---- */

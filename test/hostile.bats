@@ -162,6 +162,29 @@ accepted() {
 	accepted 'GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nConnection: close\r\n\r\n'
 }
 
+@test "a rewritten head that would outgrow tune.bufsize gets 500 and reaches no server" {
+	start_backend www
+	free_ports 1; PPORT=${PORTS[0]}
+	local name long
+	name=X-$(head -c 1100 /dev/zero | tr '\0' f)
+	start_proxy <<-EOF
+	global
+	    tune.bufsize 4096
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    option forwardfor header $name
+	    default_backend www
+	backend www
+	    server www1 127.0.0.1:$BPORT_www
+	EOF
+	# within the head limit (bufsize - 1024), not with the header added
+	long=$(head -c 3000 /dev/zero | tr '\0' a)
+	refused "GET / HTTP/1.1\\r\\nHost: x\\r\\nX-Long: ${long}\\r\\n\\r\\n" 500
+	accepted 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+	grep -q "^$name: 127.0.0.1" "$W/www.log"
+}
+
 @test "after an error page the child ends with the client's close, not at the linger deadline" {
 	start_guarded
 	local t0 t1 i

@@ -271,6 +271,11 @@ one_request(const char *buf, size_t len, int v6_client)
 	if (msg.body == BODY_LENGTH)
 		CHECK(msg.content_length > 0);
 
+	/* What a rebuild adds to the head: a Connection header and X-F-F. */
+	out.cap = len + 1024;
+	out.data = malloc(out.cap);
+	CHECK(out.data != NULL);
+
 	http_req_path(&msg, &path, &path_len);
 	CHECK(fuzz_within(path, path_len, msg.uri, msg.uri_len));
 	(void)http_method_is(&msg, "GET");
