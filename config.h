@@ -113,7 +113,6 @@ struct proxy {
 	int nrules;
 	int nbinds;
 	int index;              /* in the scoreboard */
-	int nlive;              /* parent only: this frontend's children */
 	struct proxy *next;
 };
 

@@ -166,6 +166,14 @@ listeners_close(struct config *cfg)
 }
 
 void
+listeners_close_in_child(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].fd >= 0)
+			close(cfg->listeners[i].fd);
+}
+
+void
 listeners_drop_unclaimed(void)
 {
 	char where[128];

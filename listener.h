@@ -22,6 +22,9 @@ int listeners_open(struct config *cfg, struct config *old);
 
 /* Closes the listeners of cfg still open. */
 void listeners_close(struct config *cfg);
+/* The same in a child, leaving cfg unwritten: its pages are shared with
+ * the parent, and a write would copy one into the child. */
+void listeners_close_in_child(const struct config *cfg);
 
 /* Closes systemd sockets that no listener claimed (with a warning). */
 void listeners_drop_unclaimed(void);

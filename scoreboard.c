@@ -109,6 +109,12 @@ sb_add_frontend(const struct proxy *fe, int delta)
 	add(px_slot(fe, PX_FE), delta);
 }
 
+int
+sb_frontend_conns(const struct proxy *fe)
+{
+	return get(px_slot(fe, PX_FE));
+}
+
 void
 sb_add_backend(const struct proxy *be, int delta)
 {

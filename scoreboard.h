@@ -34,6 +34,9 @@ void sb_add_backend(const struct proxy *be, int delta);
 void sb_add_server(const struct server *srv, int delta);
 void sb_set_process(int value);
 
+/* A frontend's live connections (the parent keeps it, for maxconn). */
+int sb_frontend_conns(const struct proxy *fe);
+
 /*
  * Takes one of srv's connection slots if it has fewer than maxconn
  * (0: no limit): 1 if taken (release it with sb_add_server(srv, -1)).

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -262,20 +263,43 @@ open_log_targets(const struct config *cfg)
 
 /* ---- children ---- */
 
+/*
+ * The parent's own tables (the children, the poll set) are written while
+ * children run. A write to a private page after a fork copies it for the
+ * parent and leaves the old copy to the children forked before, as a
+ * page of their own: about 4 KiB for every connection, per table. A
+ * MAP_SHARED page is one page for all of them, and children never touch
+ * it. Returns zeroed memory holding old's first old_len bytes (old is
+ * unmapped), or NULL with old untouched.
+ */
+static void *
+parent_table(void *old, size_t old_len, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (old != NULL) {
+		memcpy(p, old, old_len);
+		(void)munmap(old, old_len);
+	}
+	return p;
+}
+
 static void
 child_add(struct server_state *st, pid_t pid, struct proxy *fe)
 {
 	if (st->nchildren == st->nslots) {
 		int nslots = st->nslots ? st->nslots * 2 : 64;
-		struct child *grown = reallocarray(st->children,
-		    (size_t)nslots, sizeof(*grown));
+		struct child *grown = parent_table(st->children,
+		    (size_t)st->nslots * sizeof(*grown),
+		    (size_t)nslots * sizeof(*grown));
 		if (grown == NULL) {
 			/* Not counted: it still runs and is still reaped. */
 			log_warn("child table");
 			return;
 		}
-		memset(grown + st->nslots, 0, (size_t)(nslots - st->nslots) *
-		    sizeof(*grown));
 		st->children = grown;
 		st->nslots = nslots;
 	}
@@ -284,7 +308,6 @@ child_add(struct server_state *st, pid_t pid, struct proxy *fe)
 			st->children[i].pid = pid;
 			st->children[i].fe = fe;
 			st->nchildren++;
-			fe->nlive++;
 			sb_add_process(1);
 			sb_add_frontend(fe, 1);
 			return;
@@ -302,10 +325,8 @@ child_gone(struct server_state *st, pid_t pid)
 		c->pid = 0;
 		st->nchildren--;
 		sb_add_process(-1);
-		if (c->fe != NULL) {
-			c->fe->nlive--;
+		if (c->fe != NULL)
 			sb_add_frontend(c->fe, -1);
-		}
 		return;
 	}
 }
@@ -397,7 +418,7 @@ serve_child(struct server_state *st, struct listener *l, int fd)
 		close(st->pidfile_dir);
 	if (st->cfg_dir >= 0)
 		close(st->cfg_dir);
-	listeners_close(st->cfg);
+	listeners_close_in_child(st->cfg);
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	if (getpeername(fd, (struct sockaddr *)&src, &slen) < 0)
@@ -414,7 +435,7 @@ static int
 may_accept(const struct server_state *st, const struct listener *l)
 {
 	return !st->stopping && st->nchildren < st->cfg->maxconn &&
-	    l->fe->nlive < l->fe->maxconn;
+	    sb_frontend_conns(l->fe) < l->fe->maxconn;
 }
 
 /* Accepts a burst; returns -1 if out of descriptors (pause a moment). */
@@ -493,10 +514,8 @@ reload(struct server_state *st)
 		if (c->pid == 0 || c->fe == NULL)
 			continue;
 		c->fe = config_find_frontend(cfg, c->fe->name);
-		if (c->fe != NULL) {
-			c->fe->nlive++;
+		if (c->fe != NULL)
 			sb_add_frontend(c->fe, 1);
-		}
 	}
 	open_log_targets(cfg);
 	st->cfg = cfg;    /* the old one stays: old children's entries */
@@ -547,25 +566,24 @@ handle_signals(struct server_state *st)
 static void
 accept_loop(struct server_state *st)
 {
-	int room = st->cfg->nlisteners + 1, pause_ms = -1;
-	struct pollfd *pfd = calloc((size_t)room, sizeof(*pfd));
-	int *owner = calloc((size_t)room, sizeof(*owner));  /* listener # */
+	int room = 0, pause_ms = -1;
+	struct pollfd *pfd = NULL;
+	int *owner = NULL;          /* listener # */
 
-	if (pfd == NULL || owner == NULL)
-		fatal("calloc");
 	for (;;) {
 		struct config *cfg = st->cfg;
 		int n = 1;
 
 		if (room < cfg->nlisteners + 1) {
-			/* a reload added listeners */
+			/* the start, or a reload added listeners */
+			size_t old_room = (size_t)room;
 			room = cfg->nlisteners + 1;
-			free(pfd);
-			free(owner);
-			pfd = calloc((size_t)room, sizeof(*pfd));
-			owner = calloc((size_t)room, sizeof(*owner));
+			pfd = parent_table(pfd, old_room * sizeof(*pfd),
+			    (size_t)room * sizeof(*pfd));
+			owner = parent_table(owner, old_room * sizeof(*owner),
+			    (size_t)room * sizeof(*owner));
 			if (pfd == NULL || owner == NULL)
-				fatal("calloc");
+				fatal("poll set");
 		}
 		pfd[0] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
 		for (int i = 0; i < cfg->nlisteners && pause_ms < 0; i++) {

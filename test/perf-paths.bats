@@ -147,6 +147,48 @@ through_proxy() {
 	[[ "$output" == *"ok 3 messages"* ]]
 }
 
+# heap_private_kb PID: the kB of the process's heap that are its own.
+heap_private_kb() {
+	awk '/^[0-9a-f]+-/ { heap = ($NF == "[heap]"); next }
+	     heap && /^Private_Dirty:/ { kb += $2 }
+	     END { print kb + 0 }' "/proc/$1/smaps"
+}
+
+@test "an idle tunnel's child has no heap page of its own, none copied from the parent" {
+	start_backend ws
+	free_ports 1; PPORT=${PORTS[0]}
+	{ defaults_section
+	  cat <<-EOF
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend ws
+	backend ws
+	    timeout tunnel 10s
+	    server ws1 127.0.0.1:$BPORT_ws
+	EOF
+	} > "$W/proxy.cfg.in"
+	start_proxy < "$W/proxy.cfg.in"
+	# One tunnel (a page shared by several children would not count
+	# as private), idle for 2.5 s after its echo.
+	"$T/wsclient" -p "$PPORT" -q -b -n 1 -s 100000 -W 2500 \
+		> "$W/ws.out" 2>&1 &
+	local client=$! child="" i
+	STARTED_PIDS+=("$client")
+	for ((i = 0; i < 50; i++)); do
+		child=$(pgrep -P "$PROXY_PID" | head -n 1)
+		[ -n "$child" ] && break
+		sleep 0.1
+	done
+	[ -n "$child" ]
+	sleep 1.2           # the echo and the parent's next poll are past
+	# The child's memory comes from mappings of its own, and the
+	# parent's tables written after the fork are shared mappings:
+	# neither copies a heap page into the child.
+	[ "$(heap_private_kb "$child")" -eq 0 ]
+	wait "$client"
+	grep -q "ok 1 messages" "$W/ws.out"
+}
+
 @test "inetd mode into a file opened for appending: no splice, 8 MiB intact" {
 	head -c 8388608 /dev/urandom > "$W/in"
 	start_raw_server echo EXEC:cat
