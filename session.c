@@ -962,23 +962,27 @@ serve_tcp(struct session *s)
  * The header tables and the rewritten heads share one mapping, made
  * after the fork like the buffers: only the pages a request touches
  * cost memory, and a tunnel, which needs none of it, gives it all back
- * (run_tunnel). A rewritten head gets a buffer's size, as in HAProxy.
+ * (run_tunnel). A rewritten request head must fit in a buffer, as in
+ * HAProxy (what forwardfor adds comes out of HEAD_REWRITE_RESERVE); a
+ * response head may fill its buffer, and gains at most a Connection
+ * header.
  */
 static void
 scratch_init(struct session *s)
 {
 	size_t nhdrs = (size_t)s->cfg->maxhdr;
 	size_t tables = 2 * nhdrs * sizeof(struct http_hdr);
-	size_t head_cap = (size_t)s->cfg->bufsize;
+	size_t req_cap = (size_t)s->cfg->bufsize;
+	size_t resp_cap = req_cap + HEAD_REWRITE_RESERVE;
 
-	s->scratch_len = tables + 2 * head_cap;
+	s->scratch_len = tables + req_cap + resp_cap;
 	if ((s->scratch = pages_map(s->scratch_len)) == NULL)
 		fatal("header table allocation");
 	s->req_hdrs = (struct http_hdr *)(void *)s->scratch;
 	s->resp_hdrs = s->req_hdrs + nhdrs;
-	s->req_head = (struct http_out){ s->scratch + tables, 0, head_cap, 0 };
-	s->resp_head = (struct http_out){ s->scratch + tables + head_cap, 0,
-	    head_cap, 0 };
+	s->req_head = (struct http_out){ s->scratch + tables, 0, req_cap, 0 };
+	s->resp_head = (struct http_out){ s->scratch + tables + req_cap, 0,
+	    resp_cap, 0 };
 }
 
 static void

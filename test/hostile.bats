@@ -203,6 +203,34 @@ accepted() {
 	[ $(((t1 - t0) / 1000000)) -lt 600 ]
 }
 
+@test "a response head that fills tune.bufsize goes out with our Connection header added" {
+	command -v socat >/dev/null || skip "socat is not installed"
+	free_ports 2; PPORT=${PORTS[0]}; SPORT=${PORTS[1]}
+	local fill out
+	# 17 + 8 + 4048 + 2 + 19 + 2 = 4096 bytes of head, then the body
+	fill=$(head -c 4048 /dev/zero | tr '\0' f)
+	printf 'HTTP/1.1 200 OK\r\nX-Fill: %s\r\nContent-Length: 2\r\n\r\nok' \
+		"$fill" > "$W/response"
+	socat TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
+		SYSTEM:"cat $W/response; sleep 0.3" 3>&- &
+	STARTED_PIDS+=("$!")
+	start_proxy <<-EOF
+	global
+	    tune.bufsize 4096
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend raw
+	backend raw
+	    server s1 127.0.0.1:$SPORT
+	EOF
+	out=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+		"$T/rawclient" -p "$PPORT" -t 3000)
+	[[ "$out" == "HTTP/1.1 200 OK"* ]] || { echo "got ${out:0:100}" >&2; false; }
+	[[ "$out" == *$'\r\nConnection: close\r\n'* ]]
+	[[ "$out" == *$'\r\n\r\nok' ]]
+}
+
 @test "hop-by-hop headers named in Connection do not reach the server" {
 	start_guarded
 	accepted 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nUpgrade: h2c\r\nX-Kept: 2\r\n\r\n'
