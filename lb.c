@@ -289,7 +289,8 @@ lb_pick(const struct proxy *be, const struct sockaddr_storage *src,
 		c.weight = weight_space;
 		scratch = scratch_space;
 	} else {
-		c.srv = calloc((size_t)be->nservers, sizeof(*c.srv));
+		c.srv = calloc((size_t)be->nservers,
+		    sizeof(const struct server *));
 		c.weight = calloc((size_t)be->nservers, sizeof(*c.weight));
 		scratch = calloc((size_t)be->nservers, sizeof(*scratch));
 		if (c.srv == NULL || c.weight == NULL || scratch == NULL)

@@ -566,16 +566,18 @@ handle_signals(struct server_state *st)
 static void
 accept_loop(struct server_state *st)
 {
-	int room = 0, pause_ms = -1;
-	struct pollfd *pfd = NULL;
-	int *owner = NULL;          /* listener # */
+	int room = st->cfg->nlisteners + 1, pause_ms = -1;
+	struct pollfd *pfd = parent_table(NULL, 0, (size_t)room * sizeof(*pfd));
+	int *owner = parent_table(NULL, 0, (size_t)room * sizeof(*owner));
 
+	if (pfd == NULL || owner == NULL)       /* owner: listener # */
+		fatal("poll set");
 	for (;;) {
 		struct config *cfg = st->cfg;
 		int n = 1;
 
 		if (room < cfg->nlisteners + 1) {
-			/* the start, or a reload added listeners */
+			/* a reload added listeners */
 			size_t old_room = (size_t)room;
 			room = cfg->nlisteners + 1;
 			pfd = parent_table(pfd, old_room * sizeof(*pfd),

@@ -384,3 +384,16 @@ behind_slow() {
 	wait_for_line "$W/proxy.err" '"GET /sleep/300'
 	[ "$(grep '"GET /sleep/300' "$W/proxy.err" | sort -u | wc -l)" -eq 8 ]
 }
+
+@test "a backend of 40 servers (past the on-stack pick arrays) still rotates" {
+	start_backend a
+	start_backend b
+	local servers="" i
+	for ((i = 1; i <= 38; i++)); do
+		servers+="    server d$i 127.0.0.1:$BPORT_a disabled"$'\n'
+	done
+	servers+="    server a 127.0.0.1:$BPORT_a"$'\n'
+	servers+="    server b 127.0.0.1:$BPORT_b"
+	lb_proxy roundrobin "$servers"
+	[ "$(sequence 4)" = "a b a b" ]
+}
