@@ -36,6 +36,23 @@ accepted() {
 	[[ "$out" == "HTTP/1.1 200 "* ]] || { echo "got: ${out:0:200}" >&2; return 1; }
 }
 
+# start_scripted_server [GLOBAL-SECTION]: a server on $SPORT that sends
+# $W/response to every connection, behind a proxy on $PPORT.
+start_scripted_server() {
+	socat TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
+		SYSTEM:"cat $W/response; sleep 0.3" 3>&- &
+	STARTED_PIDS+=("$!")
+	start_proxy <<-EOF
+	${1:-}
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend raw
+	backend raw
+	    server s1 127.0.0.1:$SPORT
+	EOF
+}
+
 @test "Content-Length and Transfer-Encoding together" {
 	start_guarded
 	refused 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
@@ -211,19 +228,7 @@ accepted() {
 	fill=$(head -c 4048 /dev/zero | tr '\0' f)
 	printf 'HTTP/1.1 200 OK\r\nX-Fill: %s\r\nContent-Length: 2\r\n\r\nok' \
 		"$fill" > "$W/response"
-	socat TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
-		SYSTEM:"cat $W/response; sleep 0.3" 3>&- &
-	STARTED_PIDS+=("$!")
-	start_proxy <<-EOF
-	global
-	    tune.bufsize 4096
-	$(defaults_section)
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    default_backend raw
-	backend raw
-	    server s1 127.0.0.1:$SPORT
-	EOF
+	start_scripted_server "$(printf 'global\n    tune.bufsize 4096')"
 	out=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
 		"$T/rawclient" -p "$PPORT" -t 3000)
 	[[ "$out" == "HTTP/1.1 200 OK"* ]] || { echo "got ${out:0:100}" >&2; false; }
@@ -241,17 +246,7 @@ accepted() {
 @test "invalid responses from the server get 502 and are never passed on" {
 	command -v socat >/dev/null || skip "socat is not installed"
 	free_ports 2; PPORT=${PORTS[0]}; SPORT=${PORTS[1]}
-	socat TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
-		SYSTEM:"cat $W/response; sleep 0.3" 3>&- &
-	STARTED_PIDS+=("$!")
-	start_proxy <<-EOF
-	$(defaults_section)
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    default_backend raw
-	backend raw
-	    server s1 127.0.0.1:$SPORT
-	EOF
+	start_scripted_server
 	for bad in \
 	    'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc' \
 	    'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd' \

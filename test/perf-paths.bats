@@ -126,7 +126,9 @@ through_proxy() {
 	[[ "$output" == *"ok 200 messages"* ]]
 }
 
-@test "WebSocket: a tunnel idle past the buffer trim still echoes intact" {
+# start_ws_tunnel_proxy: a WebSocket backend behind a proxy on $PPORT
+# whose tunnels may stay idle for 10 s.
+start_ws_tunnel_proxy() {
 	start_backend ws
 	free_ports 1; PPORT=${PORTS[0]}
 	{ defaults_section
@@ -141,6 +143,10 @@ through_proxy() {
 	} > "$W/proxy.cfg.in"
 	# not a pipe: start_proxy must run in this shell to record its PID
 	start_proxy < "$W/proxy.cfg.in"
+}
+
+@test "WebSocket: a tunnel idle past the buffer trim still echoes intact" {
+	start_ws_tunnel_proxy
 	# idle before the first message and before the close (trim: 500 ms)
 	run "$T/wsclient" -p "$PPORT" -q -b -w 1200 -W 1200 -n 3 -s 100000
 	[ "$status" -eq 0 ]
@@ -155,19 +161,7 @@ heap_private_kb() {
 }
 
 @test "an idle tunnel's child has no heap page of its own, none copied from the parent" {
-	start_backend ws
-	free_ports 1; PPORT=${PORTS[0]}
-	{ defaults_section
-	  cat <<-EOF
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    default_backend ws
-	backend ws
-	    timeout tunnel 10s
-	    server ws1 127.0.0.1:$BPORT_ws
-	EOF
-	} > "$W/proxy.cfg.in"
-	start_proxy < "$W/proxy.cfg.in"
+	start_ws_tunnel_proxy
 	# One tunnel (a page shared by several children would not count
 	# as private), idle for 2.5 s after its echo.
 	"$T/wsclient" -p "$PPORT" -q -b -n 1 -s 100000 -W 2500 \
