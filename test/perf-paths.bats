@@ -83,7 +83,9 @@ through_proxy() {
 	cmp "$W/big" "$W/got"
 }
 
-@test "inetd mode over pipes: 8 MiB through a tcp tunnel intact" {
+# inetd_echo_setup: 8 MiB of random bytes in $W/in, an echo server, and
+# $W/inetd.cfg, a tcp listen section in front of it for -i mode.
+inetd_echo_setup() {
 	head -c 8388608 /dev/urandom > "$W/in"
 	start_raw_server echo EXEC:cat
 	cat > "$W/inetd.cfg" <<-EOF
@@ -95,6 +97,10 @@ through_proxy() {
 	listen raw
 	    server s1 127.0.0.1:$SPORT
 	EOF
+}
+
+@test "inetd mode over pipes: 8 MiB through a tcp tunnel intact" {
+	inetd_echo_setup
 	cat "$W/in" | "$WSPROXY" -i -f "$W/inetd.cfg" 2> "$W/err" | cat > "$W/out"
 	cmp "$W/in" "$W/out"
 	[ ! -s "$W/err" ]
@@ -184,17 +190,7 @@ heap_private_kb() {
 }
 
 @test "inetd mode into a file opened for appending: no splice, 8 MiB intact" {
-	head -c 8388608 /dev/urandom > "$W/in"
-	start_raw_server echo EXEC:cat
-	cat > "$W/inetd.cfg" <<-EOF
-	defaults
-	    mode tcp
-	    timeout connect 1s
-	    timeout client 20s
-	    timeout server 20s
-	listen raw
-	    server s1 127.0.0.1:$SPORT
-	EOF
+	inetd_echo_setup
 	# splice() refuses an O_APPEND file: the buffers must carry it all
 	: > "$W/out"
 	"$WSPROXY" -i -f "$W/inetd.cfg" < "$W/in" >> "$W/out" 2> "$W/err"
