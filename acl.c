@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "acl.h"
+#include "kwtable.h"
 
 /* ---- fetch keywords ---- */
 
@@ -57,10 +58,12 @@ static const struct fetch_kw fetch_kws[] = {
 	{ "url_sub",   FETCH_URL,      MATCH_SUB,  0 },
 };
 
-static int
-fetch_kw_cmp(const void *key, const void *elem)
+static const struct kwtable fetch_table = KWTABLE("ACL fetches", fetch_kws);
+
+int
+acl_tables_check(char *err, size_t errlen)
 {
-	return strcmp(key, ((const struct fetch_kw *)elem)->name);
+	return kwtable_check(&fetch_table, err, errlen);
 }
 
 static const struct {
@@ -262,8 +265,7 @@ parse_fetch(const char *word, struct acl_expr *expr, char *err,
 		n = sizeof(base) - 1;   /* too long to be a fetch: named cut */
 	memcpy(base, word, n);
 	base[n] = '\0';
-	kw = bsearch(base, fetch_kws, sizeof(fetch_kws) / sizeof(fetch_kws[0]),
-	    sizeof(fetch_kws[0]), fetch_kw_cmp);
+	kw = kwtable_find(&fetch_table, base);
 	if (kw == NULL)
 		goto unknown;
 	if (paren != NULL) {

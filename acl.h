@@ -95,4 +95,7 @@ int acl_cond_eval(const struct acl_cond *cond, const struct acl_input *in);
 /* Does the ACL need an HTTP request (for tcp-mode proxies)? */
 int acl_cond_needs_http(const struct acl_cond *cond);
 
+/* 0 if acl.c's keyword tables are sorted (kwtable.h), else -1 and err. */
+int acl_tables_check(char *err, size_t errlen);
+
 #endif

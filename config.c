@@ -1855,6 +1855,16 @@ check_config(struct parser *p)
 	}
 }
 
+/* Every keyword table is sorted, or nothing starts (kwtable.h). */
+static void
+tables_check(void)
+{
+	char err[256];
+
+	if (acl_tables_check(err, sizeof(err)) < 0)
+		fatalx("%s", err);
+}
+
 static void
 config_init(struct config *cfg, const char *file)
 {
@@ -1890,6 +1900,7 @@ config_load_fd(int fd, const char *file)
 	FILE *fp;
 
 	config_init(cfg, file);
+	tables_check();
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
 	p.file = file;
