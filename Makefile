@@ -10,10 +10,10 @@ MANDIR   = $(PREFIX)/share/man
 
 OBJS = wsproxy.o config.o acl.o http.o relay.o session.o net.o log.o \
        logtarget.o accesslog.o scoreboard.o listener.o lb.o check.o \
-       proxyproto.o kwtable.o match.o
+       proxyproto.o kwtable.o match.o framing.o
 HDRS = config.h acl.h http.h relay.h session.h net.h log.h logtarget.h \
        accesslog.h scoreboard.h listener.h lb.h check.h proxyproto.h \
-       kwtable.h match.h
+       kwtable.h match.h framing.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \

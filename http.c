@@ -1,7 +1,7 @@
 /*
  * http.c - HTTP/1.x heads: a strict parser for requests and responses,
- * header value walking as HAProxy does it, streaming body framing, head
- * rewriting for forwarding, and the error responses.
+ * header value walking as HAProxy does it, head rewriting for
+ * forwarding, and the error responses. Bodies are framing.c's.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -59,7 +59,8 @@ line_len(const char *p, const char *end, const char **next)
 static int
 parse_version(const char *p, size_t n, int *major, int *minor)
 {
-	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.')
+	if (n != LITERAL_LEN("HTTP/1.1") ||
+	    memcmp(p, "HTTP/", LITERAL_LEN("HTTP/")) != 0 || p[6] != '.')
 		return -1;
 	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
 		return -1;
@@ -280,8 +281,7 @@ target_form_ok(const struct http_msg *msg)
 {
 	const char *u = msg->uri;
 	size_t n = msg->uri_len, i = 0;
-	int connect = msg->method_len == 7 &&
-	    memcmp(msg->method, "CONNECT", 7) == 0;
+	int connect = http_method_is(msg, "CONNECT");
 
 	if (connect)
 		return u[0] != '/' && memchr(u, ':', n) != NULL &&
@@ -289,8 +289,7 @@ target_form_ok(const struct http_msg *msg)
 	if (u[0] == '/')
 		return 1;
 	if (n == 1 && u[0] == '*')
-		return msg->method_len == 7 &&
-		    memcmp(msg->method, "OPTIONS", 7) == 0;
+		return http_method_is(msg, "OPTIONS");
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) "://" */
 	if (!((u[0] >= 'a' && u[0] <= 'z') || (u[0] >= 'A' && u[0] <= 'Z')))
 		return 0;
@@ -479,197 +478,6 @@ http_method_is(const struct http_msg *msg, const char *method)
 	return msg->method_len == n && memcmp(msg->method, method, n) == 0;
 }
 
-/* ---- body framing ---- */
-
-enum chunk_state {
-	CH_SIZE_START, CH_SIZE, CH_SIZE_WS, CH_EXT, CH_SIZE_LF,
-	CH_DATA, CH_DATA_CR, CH_DATA_LF,
-	CH_TRAILER_START, CH_TRAILER_LINE, CH_END_LF
-};
-
-void
-http_framing_init(struct http_framing *fr, enum http_body kind,
-    unsigned long long length)
-{
-	memset(fr, 0, sizeof(*fr));
-	fr->kind = kind;
-	fr->remaining = length;
-	fr->state = CH_SIZE_START;
-	fr->done = kind == BODY_NONE ||
-	    (kind == BODY_LENGTH && length == 0);
-}
-
-void
-http_framing_strict(struct http_framing *fr)
-{
-	fr->strict = 1;
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Ends a chunk-size line: a zero size starts the trailer section. */
-static void
-chunk_size_done(struct http_framing *fr)
-{
-	fr->state = fr->remaining ? CH_DATA : CH_TRAILER_START;
-}
-
-/* One byte of chunk framing (not chunk data). */
-static void
-chunk_step(struct http_framing *fr, char c)
-{
-	int h, after_cr = fr->after_cr;
-
-	fr->after_cr = c == '\r';
-	/* Bare LF in a request's framing: refused, never reinterpreted. */
-	if (c == '\n' && fr->strict && !after_cr) {
-		fr->error = 1;
-		return;
-	}
-	switch (fr->state) {
-	case CH_SIZE_START:
-	case CH_SIZE:
-		h = hex_value(c);
-		if (h >= 0) {
-			/* refuse sizes that could overflow: 2^60 is plenty */
-			if (fr->remaining >> 60) {
-				fr->error = 1;
-				return;
-			}
-			fr->remaining = fr->remaining * 16 + (unsigned)h;
-			fr->state = CH_SIZE;
-			return;
-		}
-		if (fr->state == CH_SIZE_START)
-			break;
-		/* FALLTHROUGH */
-	case CH_SIZE_WS:
-		if (c == ' ' || c == '\t')
-			fr->state = CH_SIZE_WS;
-		else if (c == ';')
-			fr->state = CH_EXT;
-		else if (c == '\r')
-			fr->state = CH_SIZE_LF;
-		else if (c == '\n')
-			chunk_size_done(fr);
-		else
-			break;
-		return;
-	case CH_EXT:
-		if (c == '\r')
-			fr->state = CH_SIZE_LF;
-		else if (c == '\n')
-			chunk_size_done(fr);
-		else if ((unsigned char)c < 0x20 && c != '\t')
-			break;
-		return;
-	case CH_SIZE_LF:
-		if (c != '\n')
-			break;
-		chunk_size_done(fr);
-		return;
-	case CH_DATA_CR:
-		if (c == '\r')
-			fr->state = CH_DATA_LF;
-		else if (c == '\n')
-			fr->state = CH_SIZE_START;
-		else
-			break;
-		return;
-	case CH_DATA_LF:
-		if (c != '\n')
-			break;
-		fr->state = CH_SIZE_START;
-		return;
-	case CH_TRAILER_START:
-		if (c == '\r')
-			fr->state = CH_END_LF;
-		else if (c == '\n')
-			fr->done = 1;
-		else
-			fr->state = CH_TRAILER_LINE;
-		return;
-	case CH_TRAILER_LINE:
-		if (c == '\n')
-			fr->state = CH_TRAILER_START;
-		else if ((unsigned char)c < 0x20 && c != '\t' && c != '\r')
-			break;
-		return;
-	case CH_END_LF:
-		if (c != '\n')
-			break;
-		fr->done = 1;
-		return;
-	}
-	fr->error = 1;
-}
-
-static size_t
-chunked_feed(struct http_framing *fr, const char *data, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && !fr->done && !fr->error) {
-		if (fr->state == CH_DATA) {
-			size_t take = len - i;
-			if (take > fr->remaining)
-				take = (size_t)fr->remaining;
-			fr->remaining -= take;
-			i += take;
-			if (fr->remaining == 0)
-				fr->state = CH_DATA_CR;
-			continue;
-		}
-		chunk_step(fr, data[i]);
-		if (fr->error)
-			break;
-		i++;
-	}
-	return i;
-}
-
-size_t
-http_framing_feed(struct http_framing *fr, const char *data, size_t len)
-{
-	size_t take;
-
-	if (fr->done || fr->error)
-		return 0;
-	switch (fr->kind) {
-	case BODY_NONE:
-		fr->done = 1;
-		return 0;
-	case BODY_LENGTH:
-		take = len < fr->remaining ? len : (size_t)fr->remaining;
-		fr->remaining -= take;
-		fr->done = fr->remaining == 0;
-		return take;
-	case BODY_CHUNKED:
-		return chunked_feed(fr, data, len);
-	case BODY_UNTIL_CLOSE:
-		return len;
-	}
-	return 0;
-}
-
-int
-http_framing_eof(struct http_framing *fr)
-{
-	if (fr->kind == BODY_UNTIL_CLOSE)
-		fr->done = 1;
-	return fr->done;
-}
-
 /* ---- rewriting heads ---- */
 
 void
@@ -745,9 +553,9 @@ static void
 out_header(struct http_out *out, const struct http_hdr *h)
 {
 	http_out_add(out, h->name, h->name_len);
-	http_out_add(out, ": ", 2);
+	http_out_lit(out, ": ");
 	http_out_add(out, h->value, h->value_len);
-	http_out_add(out, "\r\n", 2);
+	http_out_lit(out, "\r\n");
 }
 
 static void
@@ -767,7 +575,7 @@ out_first_line(struct http_out *out, const struct http_msg *msg)
 	size_t n = line_len(msg->head, msg->head + msg->head_len, &next);
 
 	http_out_add(out, msg->head, n);
-	http_out_add(out, "\r\n", 2);
+	http_out_lit(out, "\r\n");
 }
 
 /* "Connection: <tokens other than keep-alive and close>" for upgrades. */
@@ -788,12 +596,12 @@ out_upgrade_connection(struct http_out *out, const struct http_msg *req)
 			    token_is(e, n, "keep-alive"))
 				continue;
 			if (!first)
-				http_out_add(out, ", ", 2);
+				http_out_lit(out, ", ");
 			http_out_add(out, e, n);
 			first = 0;
 		}
 	}
-	http_out_add(out, "\r\n", 2);
+	http_out_lit(out, "\r\n");
 }
 
 void
@@ -828,7 +636,7 @@ http_build_request(const struct http_msg *req,
 		out_upgrade_connection(out, req);
 	else
 		http_out_str(out, "Connection: close\r\n");
-	http_out_add(out, "\r\n", 2);
+	http_out_lit(out, "\r\n");
 }
 
 void
@@ -845,57 +653,74 @@ http_build_response(const struct http_msg *resp, int client_close,
 		http_out_str(out, "Connection: close\r\n");
 	else if (client_is_http10)
 		http_out_str(out, "Connection: keep-alive\r\n");
-	http_out_add(out, "\r\n", 2);
+	http_out_lit(out, "\r\n");
 }
 
 /* ---- generated responses ---- */
 
+/* HAProxy 2.6's error pages: the status line and the body it sends. */
 struct error_page {
 	int status;
-	const char *text;
+	const char *status_line;
+	const char *body;
 };
 
-#define ERR_HEAD(status_line, len) \
-	"HTTP/1.1 " status_line "\r\nContent-length: " #len "\r\n" \
-	"Cache-Control: no-cache\r\nConnection: close\r\n" \
-	"Content-Type: text/html\r\n\r\n"
-
 static const struct error_page error_pages[] = {
-	{ 400, ERR_HEAD("400 Bad request", 90)
+	{ 400, "400 Bad request",
 	    "<html><body><h1>400 Bad request</h1>\n"
 	    "Your browser sent an invalid request.\n</body></html>\n" },
-	{ 403, ERR_HEAD("403 Forbidden", 93)
+	{ 403, "403 Forbidden",
 	    "<html><body><h1>403 Forbidden</h1>\n"
 	    "Request forbidden by administrative rules.\n</body></html>\n" },
-	{ 408, ERR_HEAD("408 Request Time-out", 110)
+	{ 408, "408 Request Time-out",
 	    "<html><body><h1>408 Request Time-out</h1>\n"
 	    "Your browser didn't send a complete request in time.\n"
 	    "</body></html>\n" },
-	{ 500, ERR_HEAD("500 Internal Server Error", 97)
+	{ 500, "500 Internal Server Error",
 	    "<html><body><h1>500 Internal Server Error</h1>\n"
 	    "An internal server error occurred.\n</body></html>\n" },
-	{ 502, ERR_HEAD("502 Bad Gateway", 107)
+	{ 502, "502 Bad Gateway",
 	    "<html><body><h1>502 Bad Gateway</h1>\n"
 	    "The server returned an invalid or incomplete response.\n"
 	    "</body></html>\n" },
-	{ 503, ERR_HEAD("503 Service Unavailable", 107)
+	{ 503, "503 Service Unavailable",
 	    "<html><body><h1>503 Service Unavailable</h1>\n"
 	    "No server is available to handle this request.\n"
 	    "</body></html>\n" },
-	{ 504, ERR_HEAD("504 Gateway Time-out", 92)
+	{ 504, "504 Gateway Time-out",
 	    "<html><body><h1>504 Gateway Time-out</h1>\n"
 	    "The server didn't respond in time.\n</body></html>\n" },
 };
 
+#define ERROR_PAGES (sizeof(error_pages) / sizeof(error_pages[0]))
+#define ERROR_PAGE_MAX 512      /* the longest page above, with room */
+
+/*
+ * Each response is put together the first time it is needed, with its
+ * Content-length counted from the body, in the process that sends it (a
+ * child: the page it writes is its own, and only a connection that gets
+ * an error page pays for it).
+ */
 size_t
 http_error_page(int status, const char **page)
 {
-	for (size_t i = 0; i < sizeof(error_pages) / sizeof(error_pages[0]);
-	    i++) {
-		if (error_pages[i].status == status) {
-			*page = error_pages[i].text;
-			return strlen(*page);
-		}
+	static char built[ERROR_PAGES][ERROR_PAGE_MAX];
+	static int built_len[ERROR_PAGES];
+	size_t i;
+
+	for (i = 0; i < ERROR_PAGES; i++)
+		if (error_pages[i].status == status)
+			break;
+	if (i == ERROR_PAGES)
+		return http_error_page(500, page);
+	if (built_len[i] == 0) {
+		const struct error_page *e = &error_pages[i];
+		built_len[i] = snprintf(built[i], sizeof(built[i]),
+		    "HTTP/1.1 %s\r\nContent-length: %zu\r\n"
+		    "Cache-Control: no-cache\r\nConnection: close\r\n"
+		    "Content-Type: text/html\r\n\r\n%s", e->status_line,
+		    strlen(e->body), e->body);
 	}
-	return http_error_page(500, page);
+	*page = built[i];
+	return (size_t)built_len[i];
 }

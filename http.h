@@ -1,7 +1,7 @@
 /*
  * http.h - HTTP/1.x message heads: parsing requests and responses,
- * walking header values, body framing, rewriting heads for forwarding,
- * and the error responses wsproxy generates.
+ * walking header values, rewriting heads for forwarding, and the error
+ * responses wsproxy generates.
  */
 #ifndef WSPROXY_HTTP_H
 #define WSPROXY_HTTP_H
@@ -9,6 +9,9 @@
 #include <stddef.h>
 
 #define HTTP_DEFAULT_MAXHDR 101
+
+/* The length of a string literal, counted by the compiler. */
+#define LITERAL_LEN(s) (sizeof(s "") - 1)
 
 struct http_hdr {
 	const char *name;
@@ -84,26 +87,6 @@ void http_req_path(const struct http_msg *msg, const char **path,
 
 int http_method_is(const struct http_msg *msg, const char *method);
 
-/* Streaming body framing: how many of the next bytes belong to the body. */
-struct http_framing {
-	enum http_body kind;
-	unsigned long long remaining;  /* of the body, or of the chunk */
-	int state;                     /* chunked decoder state */
-	int strict;                    /* CRLF required (requests) */
-	int after_cr;                  /* the last framing byte was CR */
-	int done;
-	int error;
-};
-
-void   http_framing_init(struct http_framing *fr, enum http_body kind,
-    unsigned long long length);
-/* Requests: chunk framing lines must end in CRLF, bare LF is an error. */
-void   http_framing_strict(struct http_framing *fr);
-size_t http_framing_feed(struct http_framing *fr, const char *data,
-    size_t len);
-/* The peer closed: is that a normal end of this body? Marks it done. */
-int    http_framing_eof(struct http_framing *fr);
-
 /*
  * The output for a rewritten head: the caller's storage of cap bytes.
  * What does not fit sets overflow (HAProxy too refuses a rewritten head
@@ -117,6 +100,7 @@ struct http_out {
 
 void http_out_add(struct http_out *out, const char *data, size_t len);
 void http_out_str(struct http_out *out, const char *s);
+#define http_out_lit(out, s) http_out_add((out), (s), LITERAL_LEN(s))
 
 /* What the request forwarded to a server should carry. */
 struct http_fwd_opts {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
+#include "framing.h"
 
 /* Bytes [start, start + len) of data are pending. */
 struct buf {

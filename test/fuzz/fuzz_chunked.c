@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "http.h"
+#include "framing.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "http.h"
+#include "framing.h"
 
 /* The head for the client must be framed as the server's (or the client
  * reads the body differently from us). */
