@@ -62,13 +62,7 @@ static const struct fetch_kw fetch_kws[] = {
 
 static const struct kwtable fetch_table = KWTABLE("ACL fetches", fetch_kws);
 
-int
-acl_tables_check(char *err, size_t errlen)
-{
-	return kwtable_check(&fetch_table, err, errlen);
-}
-
-static const struct {
+static const struct match_name {
 	const char *name;
 	enum acl_match match;
 } match_names[] = {
@@ -289,17 +283,18 @@ unknown:
 	return -1;
 }
 
+static const struct kwtable match_table = KWTABLE("ACL match methods",
+    match_names);
+
 static int
 parse_match_name(const char *name, enum acl_match *match)
 {
-	for (size_t i = 0; i < sizeof(match_names) / sizeof(match_names[0]);
-	    i++) {
-		if (strcmp(match_names[i].name, name) == 0) {
-			*match = match_names[i].match;
-			return 0;
-		}
-	}
-	return -1;
+	const struct match_name *m = kwtable_find(&match_table, name);
+
+	if (m == NULL)
+		return -1;
+	*match = m->match;
+	return 0;
 }
 
 /* Flags are only flags before the first pattern; "--" ends them. */
@@ -454,7 +449,7 @@ acl_parse(struct acl **list, const char *name, char **words, int nwords,
 
 /* ---- predefined ACLs ---- */
 
-static const struct {
+static const struct predefined_acl {
 	const char *name;
 	const char *expr;
 } predefined_src[] = {
@@ -478,30 +473,35 @@ static const struct {
 	{ "TRUE",           "always_true" },
 };
 
+/* Fetches without patterns that only predefined ACLs use. */
+static const struct special_fetch {
+	const char *name;
+	enum acl_fetch fetch;
+} special_fetches[] = {
+	{ "always_false", FETCH_BOOL_FALSE },
+	{ "always_true",  FETCH_BOOL_TRUE },
+	{ "content",      FETCH_CONTENT },
+	{ "http",         FETCH_HTTP },
+	{ "url_abs",      FETCH_URL_ABS },
+};
+
+static const struct kwtable predefined_table = KWTABLE("predefined ACLs",
+    predefined_src);
+static const struct kwtable special_table = KWTABLE("predefined ACL fetches",
+    special_fetches);
+
 static struct acl *predefined;
 
-/* Fetches without patterns that only predefined ACLs use. */
 static int
 predefined_special(struct acl_expr *expr, const char *word)
 {
-	static const struct {
-		const char *word;
-		enum acl_fetch fetch;
-	} specials[] = {
-		{ "always_true", FETCH_BOOL_TRUE },
-		{ "always_false", FETCH_BOOL_FALSE },
-		{ "http", FETCH_HTTP },
-		{ "content", FETCH_CONTENT },
-		{ "url_abs", FETCH_URL_ABS },
-	};
-	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
-		if (strcmp(specials[i].word, word) == 0) {
-			expr->fetch = specials[i].fetch;
-			expr->match = MATCH_BOOL;
-			return 1;
-		}
-	}
-	return 0;
+	const struct special_fetch *sf = kwtable_find(&special_table, word);
+
+	if (sf == NULL)
+		return 0;
+	expr->fetch = sf->fetch;
+	expr->match = MATCH_BOOL;
+	return 1;
 }
 
 static struct acl *
@@ -539,21 +539,32 @@ predefined_build(const char *name, const char *src)
 static struct acl *
 predefined_lookup(const char *name)
 {
-	for (size_t i = 0; i < sizeof(predefined_src) /
-	    sizeof(predefined_src[0]); i++) {
-		if (strcmp(predefined_src[i].name, name) != 0)
-			continue;
-		struct acl *acl = acl_lookup_in(predefined, name);
-		if (acl == NULL) {
-			acl = predefined_build(name, predefined_src[i].expr);
-			if (acl == NULL)
-				return NULL;
-			acl->next = predefined;
-			predefined = acl;
-		}
-		return acl;
+	const struct predefined_acl *def = kwtable_find(&predefined_table, name);
+	struct acl *acl;
+
+	if (def == NULL)
+		return NULL;
+	acl = acl_lookup_in(predefined, name);
+	if (acl == NULL) {
+		acl = predefined_build(name, def->expr);
+		if (acl == NULL)
+			return NULL;
+		acl->next = predefined;
+		predefined = acl;
 	}
-	return NULL;
+	return acl;
+}
+
+int
+acl_tables_check(char *err, size_t errlen)
+{
+	const struct kwtable *tables[] = { &fetch_table, &match_table,
+	    &predefined_table, &special_table };
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (kwtable_check(tables[i], err, errlen) < 0)
+			return -1;
+	return 0;
 }
 
 /* ---- conditions ---- */
