@@ -238,7 +238,6 @@ scan_framing_headers(struct http_msg *msg, int *has_cl, int *has_te)
 	*has_cl = *has_te = 0;
 	msg->conn_tokens = 0;
 	msg->upgrade_websocket = 0;
-	msg->has_upgrade_hdr = 0;
 	for (int i = 0; i < msg->nhdrs; i++) {
 		const struct http_hdr *h = &msg->hdrs[i];
 		size_t pos = 0, n;
@@ -261,7 +260,6 @@ scan_framing_headers(struct http_msg *msg, int *has_cl, int *has_te)
 					msg->conn_tokens |= CONN_UPGRADE;
 			}
 		} else if (name_is(h, "upgrade")) {
-			msg->has_upgrade_hdr = 1;
 			while (http_value_next(h->value, h->value_len, &pos,
 			    &e, &n))
 				if (token_is(e, n, "websocket"))

@@ -51,7 +51,6 @@ struct http_msg {
 	unsigned long long content_length;
 	unsigned conn_tokens;     /* CONN_* */
 	int upgrade_websocket;    /* Upgrade lists "websocket" */
-	int has_upgrade_hdr;
 };
 
 enum { HTTP_INCOMPLETE = 0, HTTP_INVALID = -1 };
