@@ -1077,3 +1077,48 @@ acl_cond_needs_http(const struct acl_cond *cond)
 	}
 	return 0;
 }
+
+/* ---- freeing ---- */
+
+static void
+acl_free_one(struct acl *acl)
+{
+	for (int i = 0; i < acl->nexprs; i++) {
+		struct acl_expr *expr = &acl->exprs[i];
+		for (int j = 0; j < expr->npats; j++)
+			free(expr->pats[j].str);
+		free(expr->pats);
+		free(expr->hdr_name);
+	}
+	free(acl->exprs);
+	free(acl->name);
+	free(acl);
+}
+
+void
+acl_free_list(struct acl *list)
+{
+	while (list != NULL) {
+		struct acl *next = list->next;
+		acl_free_one(list);
+		list = next;
+	}
+}
+
+void
+acl_cond_free(struct acl_cond *cond)
+{
+	if (cond == NULL)
+		return;
+	for (int i = 0; i < cond->ngroups; i++) {
+		struct acl_group *g = &cond->groups[i];
+		/* an anonymous ACL belongs to its one term; named ones to
+		 * their proxy's list or to the predefined cache */
+		for (int j = 0; j < g->nterms; j++)
+			if (g->terms[j].acl->name == NULL)
+				acl_free_one(g->terms[j].acl);
+		free(g->terms);
+	}
+	free(cond->groups);
+	free(cond);
+}

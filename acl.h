@@ -95,6 +95,12 @@ int acl_cond_eval(const struct acl_cond *cond, const struct acl_input *in);
 /* Does the ACL need an HTTP request (for tcp-mode proxies)? */
 int acl_cond_needs_http(const struct acl_cond *cond);
 
+/* Frees a proxy's list of named ACLs, their lines and patterns. */
+void acl_free_list(struct acl *list);
+/* Frees a condition and the anonymous { ... } ACLs it holds; NULL is
+ * fine. Named ACLs stay: they belong to a list or are predefined. */
+void acl_cond_free(struct acl_cond *cond);
+
 /* 0 if acl.c's keyword tables are sorted (kwtable.h), else -1 and err. */
 int acl_tables_check(char *err, size_t errlen);
 

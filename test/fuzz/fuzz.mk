@@ -34,7 +34,9 @@ FUZZ_HDRS = $(wildcard *.h) $(FUZZ_DIR)/fuzz_common.h
 FUZZ_SRCS_request  = http.c acl.c net.c kwtable.c
 FUZZ_SRCS_response = http.c
 FUZZ_SRCS_chunked  = http.c
-FUZZ_SRCS_config   = config.c acl.c http.c net.c log.c logtarget.c kwtable.c
+FUZZ_SRCS_config   = config.c cfgwords.c cfgglobal.c cfgproxy.c \
+                     cfgoption.c cfgserver.c acl.c http.c net.c log.c \
+                     logtarget.c kwtable.c
 FUZZ_SRCS_proxy    = proxyproto.c
 
 # Functions the harnesses stand in for (see the comments in each .c).
