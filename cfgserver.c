@@ -146,56 +146,57 @@ param_value(struct parser *p, struct server *srv,
 
 /*
  * Reads the parameter at w[i] into srv (who names the line in messages;
- * srv has no name on a default-server line); returns the words consumed,
- * or -1.
+ * srv has no name on a default-server line). Returns the words it takes
+ * (after an error too, so that the next one is read as a parameter), 0
+ * for an unknown one; *failed is set on an error.
  */
 static int
 server_param(struct parser *p, const char *who, struct server *srv,
-    char **w, int n, int i)
+    char **w, int n, int i, int *failed)
 {
 	const struct server_param *sp = kwtable_find(&server_table, w[i]);
 	char what[256];
 
 	if (sp == NULL) {
 		p_err(p, "'%s' : unknown keyword '%s'.", who, w[i]);
-		return -1;
+		*failed = 1;
+		return 0;
 	}
 	if (sp->has_value && i + 1 >= n) {
 		p_err(p, "'%s' : '%s' expects an argument.", who, w[i]);
-		return -1;
+		*failed = 1;
+		return 1;
 	}
 	if (sp->kind == SP_ACCEPT && srv->name == NULL) {
 		p_err(p, "'%s' : '%s' is specific to each server.", who, w[i]);
-		return -1;
-	}
-	if (sp->support != KW_DONE) {
+		*failed = 1;
+	} else if (sp->support != KW_DONE) {
 		snprintf(what, sizeof(what), "'%s' : '%s'", who, w[i]);
 		p_unsupported(p, sp->support, what);
 		if (sp->support != KW_WARN)
-			return -1;
+			*failed = 1;
 	} else if (param_value(p, srv, sp, sp->has_value ? w[i + 1] : NULL) <
 	    0) {
-		return -1;
+		*failed = 1;
 	}
 	return 1 + sp->has_value;
 }
 
+/* An unknown word ends the line's parameters: what follows it cannot be
+ * told apart from values. */
 static int
 server_params_parse(struct parser *p, const char *who, struct server *srv,
     char **w, int n, int first)
 {
-	int rc = 0;
+	int failed = 0;
 
-	/* one bad parameter does not hide the others' diagnostics */
 	for (int i = first; i < n;) {
-		int used = server_param(p, who, srv, w, n, i);
-		if (used < 0) {
-			rc = -1;
-			used = 1;
-		}
+		int used = server_param(p, who, srv, w, n, i, &failed);
+		if (used == 0)
+			break;
 		i += used;
 	}
-	return rc;
+	return failed ? -1 : 0;
 }
 
 int
