@@ -457,31 +457,33 @@ px_stats(struct parser *p, struct proxy *px, char **w, int n)
 
 struct timeout_kw {
 	const char *name;
-	size_t offset;
+	size_t offset;          /* of its int in struct timeouts */
 	int cap;
-	enum kw_support support;        /* KW_WARN: kept, has no effect */
+	enum kw_support support;        /* KW_WARN: checked, not kept */
 };
 
-#define TO(name, field, cap, support) \
-	{ name, offsetof(struct timeouts, field), cap, support }
+#define TO(name, field, cap) \
+	{ name, offsetof(struct timeouts, field), cap, KW_DONE }
+#define TO_WARN(name, cap) { name, 0, cap, KW_WARN }
 /* Sorted (kwtable.h); test/keywords.bats reads the lines between the
  * markers. */
 /* BEGIN KEYWORDS timeout */
 static const struct timeout_kw timeout_kws[] = {
-	TO("check", check, CAP_BE, KW_DONE),
-	TO("client", client, CAP_FE, KW_DONE),
-	TO("client-fin", client_fin, CAP_FE, KW_WARN),
-	TO("connect", connect, CAP_BE, KW_DONE),
-	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE, KW_DONE),
-	TO("http-request", http_request, CAP_FE | CAP_BE, KW_DONE),
-	TO("queue", queue, CAP_BE, KW_DONE),
-	TO("server", server, CAP_BE, KW_DONE),
-	TO("server-fin", server_fin, CAP_BE, KW_WARN),
-	TO("tarpit", tarpit, CAP_BE, KW_WARN),
-	TO("tunnel", tunnel, CAP_BE, KW_DONE),
+	TO("check", check, CAP_BE),
+	TO("client", client, CAP_FE),
+	TO_WARN("client-fin", CAP_FE),
+	TO("connect", connect, CAP_BE),
+	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE),
+	TO("http-request", http_request, CAP_FE | CAP_BE),
+	TO("queue", queue, CAP_BE),
+	TO("server", server, CAP_BE),
+	TO_WARN("server-fin", CAP_BE),
+	TO_WARN("tarpit", CAP_BE),
+	TO("tunnel", tunnel, CAP_BE),
 };
 /* END KEYWORDS */
 #undef TO
+#undef TO_WARN
 
 static const struct kwtable timeout_table = KWTABLE("timeouts",
     timeout_kws);
@@ -517,7 +519,8 @@ set_timeout(struct parser *p, struct proxy *px, const char *name,
 		p_warn(p, "overwriting '%s' which was already specified",
 		    kw_for_errors);
 	px->timeouts_set |= bit;
-	*(int *)(void *)((char *)&px->to + kw->offset) = ms;
+	if (kw->support == KW_DONE)
+		*(int *)(void *)((char *)&px->to + kw->offset) = ms;
 	return 0;
 }
 

@@ -28,8 +28,7 @@ enum balance_algo {
 /* Timeouts in milliseconds; 0 means unset (no timeout). */
 struct timeouts {
 	int connect, client, server, tunnel;
-	int http_request, http_keep_alive, queue;
-	int client_fin, server_fin, check, tarpit;
+	int http_request, http_keep_alive, queue, check;
 };
 
 struct log_target {

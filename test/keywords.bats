@@ -20,9 +20,9 @@ src_list() {
 			sup = "DONE"
 			if (match($0, /KW_[A-Z]+/))
 				sup = substr($0, RSTART + 3, RLENGTH - 3)
-			else if ($0 ~ /^[ \t]*WARN\(/)
+			else if ($0 ~ /WARN\(/)
 				sup = "WARN"
-			else if ($0 ~ /^[ \t]*REFUSE\(/)
+			else if ($0 ~ /REFUSE\(/)
 				sup = "REFUSE"
 			print name, sup
 		}' "${SOURCES[@]}")
