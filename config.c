@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cfgparse.h"
+#include "kwtable.h"
 #include "log.h"
 
 #define DEFAULT_MAXCONN 2000    /* HAProxy 1.x, global and per frontend */
@@ -112,14 +113,18 @@ config_find_frontend(const struct config *cfg, const char *name)
 	return find_proxy(cfg, name, CAP_FE);
 }
 
+/* The section keywords; kind is a table's name: it outlives the line. */
+struct section_kw {
+	const char *name;
+	void (*start)(struct parser *, const struct section_kw *, char **,
+	    int);
+	int cap;                /* of a proxy section */
+};
+
 static void
-start_section(struct parser *p, char **w, int n)
+start_proxy(struct parser *p, const struct section_kw *sk, char **w, int n)
 {
-	/* kind must outlive the line's words: use the literals. */
-	const char *kind = strcmp(w[0], "frontend") == 0 ? "frontend" :
-	    strcmp(w[0], "backend") == 0 ? "backend" : "listen";
-	int cap = kind[0] == 'f' ? CAP_FE : kind[0] == 'b' ? CAP_BE :
-	    CAP_FE | CAP_BE;
+	const char *kind = sk->name;
 	struct proxy *px, *dup;
 
 	if (n < 2) {
@@ -130,12 +135,12 @@ start_section(struct parser *p, char **w, int n)
 	if (!valid_proxy_name(w[1]))
 		p_err(p, "character not permitted in %s name '%s'.", kind,
 		    w[1]);
-	dup = find_proxy(p->cfg, w[1], cap);
+	dup = find_proxy(p->cfg, w[1], sk->cap);
 	if (dup != NULL)
 		p_err(p, "%s '%s' has the same name as %s '%s' declared at "
 		    "%s:%d.", kind, w[1], dup->kind, dup->name, p->file,
 		    dup->line);
-	px = proxy_new(p, kind, w[1], cap);
+	px = proxy_new(p, kind, w[1], sk->cap);
 	*p->tail = px;
 	p->tail = &px->next;
 	p->cur = px;
@@ -143,13 +148,24 @@ start_section(struct parser *p, char **w, int n)
 	/* HAProxy <= 1.5: "listen NAME ADDR:PORT" is an implicit bind. */
 	if (n > 2) {
 		int first, count;
-		if (strcmp(kind, "backend") == 0 || n > 3) {
+		if (!(sk->cap & CAP_FE) || n > 3) {
 			p_err(p, "'%s' : unexpected argument '%s'.", kind,
-			    w[kind[0] == 'b' ? 2 : 3]);
+			    w[(sk->cap & CAP_FE) ? 3 : 2]);
 			return;
 		}
 		proxy_parse_bind_list(p, w[2], &first, &count);
 	}
+}
+
+static void
+start_global(struct parser *p, const struct section_kw *sk, char **w,
+    int n)
+{
+	(void)sk;
+	(void)w;
+	p->sec = SEC_GLOBAL;
+	if (n > 1)
+		p_err(p, "'global' expects no argument.");
 }
 
 static struct named_defaults *
@@ -163,8 +179,10 @@ find_named_defaults(struct parser *p, const char *name)
 
 /* "defaults [NAME] [from DEF]": resets everything, it does not inherit. */
 static void
-start_defaults(struct parser *p, char **w, int n)
+start_defaults(struct parser *p, const struct section_kw *sk, char **w,
+    int n)
 {
+	(void)sk;
 	defaults_release(&p->defaults);
 	proxy_init_defaults(&p->defaults);
 	if (n == 4 && strcmp(w[2], "from") == 0) {
@@ -198,28 +216,33 @@ end_section(struct parser *p)
 
 /* ---- the file ---- */
 
+/* Sorted (kwtable.h). Any other section (userlist, peers, resolvers...)
+ * is an error: its keywords are unknown. */
+static const struct section_kw section_kws[] = {
+	{ "backend",  start_proxy,    CAP_BE },
+	{ "defaults", start_defaults, 0 },
+	{ "frontend", start_proxy,    CAP_FE },
+	{ "global",   start_global,   0 },
+	{ "listen",   start_proxy,    CAP_FE | CAP_BE },
+};
+
+static const struct kwtable section_table = KWTABLE("sections",
+    section_kws);
+
 static int
-is_section_keyword(const char *w)
+section_tables_check(char *err, size_t errlen)
 {
-	return strcmp(w, "global") == 0 || strcmp(w, "defaults") == 0 ||
-	    strcmp(w, "frontend") == 0 || strcmp(w, "backend") == 0 ||
-	    strcmp(w, "listen") == 0;
+	return kwtable_check(&section_table, err, errlen);
 }
 
 static void
 parse_line(struct parser *p, char **w, int n)
 {
-	if (is_section_keyword(w[0])) {
+	const struct section_kw *sk = kwtable_find(&section_table, w[0]);
+
+	if (sk != NULL) {
 		end_section(p);
-		if (strcmp(w[0], "global") == 0) {
-			p->sec = SEC_GLOBAL;
-			if (n > 1)
-				p_err(p, "'global' expects no argument.");
-		} else if (strcmp(w[0], "defaults") == 0) {
-			start_defaults(p, w, n);
-		} else {
-			start_section(p, w, n);
-		}
+		sk->start(p, sk, w, n);
 		return;
 	}
 	switch (p->sec) {
@@ -324,9 +347,9 @@ check_config(struct parser *p)
 static void
 tables_check(void)
 {
-	int (*const checks[])(char *, size_t) = { acl_tables_check,
+	int (*const checks[])(char *, size_t) = { section_tables_check,
 	    global_tables_check, proxy_tables_check, option_tables_check,
-	    server_tables_check };
+	    server_tables_check, acl_tables_check };
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
