@@ -319,7 +319,7 @@ parse_time(struct parser *p, const char *kw, const char *s, int *ms)
 	}
 	if (*c != '\0') {
 		size_t best = 0;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		for (size_t i = 0; i < NELEM(units); i++) {
 			size_t n = strlen(units[i].unit);
 			/* the longest unit that prefixes the rest */
 			if (strncmp(c, units[i].unit, n) == 0 && n > best) {
@@ -395,11 +395,11 @@ static const char *const levels[] = {
 };
 
 static int
-lookup_name(const char *const *names, int count, const char *name)
+lookup_name(const char *const *names, size_t count, const char *name)
 {
-	for (int i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++)
 		if (strcmp(names[i], name) == 0)
-			return i;
+			return (int)i;
 	return -1;
 }
 
@@ -441,16 +441,18 @@ parse_log_target(struct parser *p, char **w, int n, struct log_target *t)
 		p_err(p, "'log' expects <address> and <facility> as arguments.");
 		return -1;
 	}
-	t->facility = lookup_name(facilities, 24, w[i]);
+	t->facility = lookup_name(facilities, NELEM(facilities), w[i]);
 	if (t->facility < 0) {
 		p_err(p, "unknown log facility '%s'", w[i]);
 		return -1;
 	}
-	if (++i < n && (t->max_level = lookup_name(levels, 8, w[i])) < 0) {
+	if (++i < n &&
+	    (t->max_level = lookup_name(levels, NELEM(levels), w[i])) < 0) {
 		p_err(p, "unknown optional log level '%s'", w[i]);
 		return -1;
 	}
-	if (++i < n && (t->min_level = lookup_name(levels, 8, w[i])) < 0) {
+	if (++i < n &&
+	    (t->min_level = lookup_name(levels, NELEM(levels), w[i])) < 0) {
 		p_err(p, "unknown optional minimum log level '%s'", w[i]);
 		return -1;
 	}
