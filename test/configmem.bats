@@ -192,3 +192,32 @@ vm_kb() {
 	[[ "$output" == "HTTP/1.1 200"* ]]
 	[[ "$output" == *"backend=www"* ]]
 }
+
+@test "SIGHUP with an address that cannot be bound keeps the running configuration, and a later reload works" {
+	start_backend www
+	start_backend ws
+	free_ports 1; PPORT=${PORTS[0]}
+	start_proxy <<-EOF
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend www
+	$(classic_backends)
+	EOF
+	cp "$W/proxy.cfg" "$W/first.cfg"
+	# the ws backend's port is taken: that bind fails
+	sed -e 's/default_backend www/default_backend ws/' \
+	    -e "/^frontend/a\\    bind 127.0.0.1:$BPORT_ws" \
+	    "$W/first.cfg" > "$W/proxy.cfg"
+	kill -HUP "$PROXY_PID"
+	wait_for_line "$W/proxy.err" 'reload: still running the previous configuration'
+	grep -q "cannot bind 127.0.0.1:$BPORT_ws" "$W/proxy.err"
+	run http_get /a
+	[[ "$output" == *"backend=www"* ]]
+	sed -e 's/default_backend www/default_backend ws/' "$W/first.cfg" \
+	    > "$W/proxy.cfg"
+	kill -HUP "$PROXY_PID"
+	wait_for_line "$W/proxy.err" 'reloaded .*: 1 listeners'
+	run http_get /b
+	[[ "$output" == *"backend=ws"* ]]
+}
