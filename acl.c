@@ -369,6 +369,16 @@ valid_acl_name(const char *name, char *err, size_t errlen)
 }
 
 /* Parses one expression and appends it to acl. */
+/* What one ACL line owns: its header name and its patterns. */
+static void
+expr_free(struct acl_expr *expr)
+{
+	for (int i = 0; i < expr->npats; i++)
+		free(expr->pats[i].str);
+	free(expr->pats);
+	free(expr->hdr_name);
+}
+
 static int
 acl_add_expr(struct acl *acl, char **words, int nwords, char *err,
     size_t errlen, char *warn, size_t warnlen)
@@ -382,16 +392,15 @@ acl_add_expr(struct acl *acl, char **words, int nwords, char *err,
 		snprintf(err, errlen, "missing fetch method in ACL expression.");
 		return -1;
 	}
-	if (parse_fetch(words[0], &expr, err, errlen) < 0)
-		return -1;
-	if (parse_flags(&expr, words, nwords, &i, err, errlen) < 0)
-		return -1;
+	if (parse_fetch(words[0], &expr, err, errlen) < 0 ||
+	    parse_flags(&expr, words, nwords, &i, err, errlen) < 0)
+		goto fail;
 	if ((expr.match == MATCH_INT || expr.match == MATCH_LEN) &&
 	    i < nwords && is_int_operator(words[i]))
 		op = words[i++];
 	for (; i < nwords; i++)
 		if (add_pattern(&expr, words[i], op, err, errlen) < 0)
-			return -1;
+			goto fail;
 	if (expr.npats == 0 && expr.match != MATCH_FOUND &&
 	    expr.match != MATCH_BOOL &&
 	    strcmp(words[nwords - 1], "--") != 0 && warn != NULL)
@@ -403,14 +412,15 @@ acl_add_expr(struct acl *acl, char **words, int nwords, char *err,
 	exprs = reallocarray(acl->exprs, (size_t)acl->nexprs + 1,
 	    sizeof(*exprs));
 	if (exprs == NULL) {
-		free(expr.hdr_name);
-		free(expr.pats);
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto fail;
 	}
 	acl->exprs = exprs;
 	exprs[acl->nexprs++] = expr;
 	return 0;
+fail:
+	expr_free(&expr);
+	return -1;
 }
 
 static struct acl *
@@ -569,6 +579,8 @@ acl_tables_check(char *err, size_t errlen)
 
 /* ---- conditions ---- */
 
+static void acl_free_one(struct acl *acl);
+
 static int
 group_add_term(struct acl_group *g, struct acl *acl, int negate)
 {
@@ -637,7 +649,7 @@ acl_cond_parse(struct acl **list, char **words, int nwords, char *err,
 	    strcmp(words[0], "unless") != 0)) {
 		snprintf(err, errlen, "expects 'if' or 'unless' followed by "
 		    "a condition.");
-		return NULL;
+		goto fail;
 	}
 	cond->unless = strcmp(words[0], "unless") == 0;
 	for (int i = 1; i < nwords; i++) {
@@ -664,26 +676,71 @@ acl_cond_parse(struct acl **list, char **words, int nwords, char *err,
 		if (strcmp(w, "{") == 0) {
 			acl = parse_anonymous(words, nwords, &i, err, errlen);
 			if (acl == NULL)
-				return NULL;
+				goto fail;
 		} else {
 			acl = acl_lookup_in(*list, w);
 			if (acl == NULL)
 				acl = predefined_lookup(w);
 			if (acl == NULL) {
 				snprintf(err, errlen, "no such ACL : '%s'.", w);
-				return NULL;
+				goto fail;
 			}
 		}
-		if (group_add_term(group, acl, negate) < 0)
+		if (group_add_term(group, acl, negate) < 0) {
+			if (acl->name == NULL)
+				acl_free_one(acl);
 			goto oom;
+		}
 	}
 	if (group->nterms == 0)
 		goto empty;
 	return cond;
 empty:
 	snprintf(err, errlen, "missing ACL name in condition.");
-	return NULL;
+	goto fail;
 oom:
 	snprintf(err, errlen, "out of memory");
+fail:
+	acl_cond_free(cond);
 	return NULL;
+}
+
+/* ---- freeing ---- */
+
+static void
+acl_free_one(struct acl *acl)
+{
+	for (int i = 0; i < acl->nexprs; i++)
+		expr_free(&acl->exprs[i]);
+	free(acl->exprs);
+	free(acl->name);
+	free(acl);
+}
+
+void
+acl_free_list(struct acl *list)
+{
+	while (list != NULL) {
+		struct acl *next = list->next;
+		acl_free_one(list);
+		list = next;
+	}
+}
+
+void
+acl_cond_free(struct acl_cond *cond)
+{
+	if (cond == NULL)
+		return;
+	for (int i = 0; i < cond->ngroups; i++) {
+		struct acl_group *g = &cond->groups[i];
+		/* an anonymous ACL belongs to its one term; named ones to
+		 * their proxy's list or to the predefined cache */
+		for (int j = 0; j < g->nterms; j++)
+			if (g->terms[j].acl->name == NULL)
+				acl_free_one(g->terms[j].acl);
+		free(g->terms);
+	}
+	free(cond->groups);
+	free(cond);
 }

@@ -1,6 +1,7 @@
 /*
  * acl.h - HAProxy ACLs: fetches, patterns, match methods, and the
- * conditions of use_backend rules.
+ * conditions of use_backend rules, as acl.c parses them (match.h
+ * evaluates them).
  */
 #ifndef WSPROXY_ACL_H
 #define WSPROXY_ACL_H
@@ -90,10 +91,11 @@ int acl_parse(struct acl **list, const char *name, char **words, int nwords,
 struct acl_cond *acl_cond_parse(struct acl **list, char **words, int nwords,
     char *err, size_t errlen);
 
-int acl_cond_eval(const struct acl_cond *cond, const struct acl_input *in);
-
-/* Does the ACL need an HTTP request (for tcp-mode proxies)? */
-int acl_cond_needs_http(const struct acl_cond *cond);
+/* Frees a proxy's list of named ACLs, their lines and patterns. */
+void acl_free_list(struct acl *list);
+/* Frees a condition and the anonymous { ... } ACLs it holds; NULL is
+ * fine. Named ACLs stay: they belong to a list or are predefined. */
+void acl_cond_free(struct acl_cond *cond);
 
 /* 0 if acl.c's keyword tables are sorted (kwtable.h), else -1 and err. */
 int acl_tables_check(char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /*
  * config.h - the configuration, parsed from HAProxy syntax into plain
- * structs once, by the parent, before any fork.
+ * structs by the parent, at start and on each reload, before any fork.
+ * The parser is config.c and the cfg*.c files (cfgparse.h).
  */
 #ifndef WSPROXY_CONFIG_H
 #define WSPROXY_CONFIG_H
@@ -27,8 +28,7 @@ enum balance_algo {
 /* Timeouts in milliseconds; 0 means unset (no timeout). */
 struct timeouts {
 	int connect, client, server, tunnel;
-	int http_request, http_keep_alive, queue;
-	int client_fin, server_fin, check, tarpit;
+	int http_request, http_keep_alive, queue, check;
 };
 
 struct log_target {
@@ -41,13 +41,11 @@ struct log_target {
 };
 
 struct server {
-	char *name;
+	char *name;             /* NULL in a default-server template */
 	char *addr_text;
 	struct net_addr addr;
 	enum port_mode port_mode;
 	int port_offset;
-	char **params;          /* further words, kept for later issues */
-	int nparams;
 	int weight, maxconn, disabled, backup, check;
 	int inter, fastinter, downinter;  /* ms; the last two 0 = inter */
 	int rise, fall;
@@ -108,6 +106,7 @@ struct proxy {
 	struct proxy *default_backend;
 	struct server *servers;
 	int nservers;
+	struct server defsrv;   /* default-server: where each server starts */
 	struct acl *acls;
 	struct switch_rule *rules;
 	int nrules;
@@ -121,7 +120,8 @@ struct config {
 	int maxconn;
 	char *chroot_dir;
 	uid_t uid;
-	gid_t gid;
+	gid_t gid;              /* "user"/"uid" alone: the user's group */
+	int chroot_line, uid_line, gid_line;    /* 0: not in the file */
 	int daemon;
 	int quiet;
 	char *pidfile;
@@ -136,12 +136,27 @@ struct config {
 };
 
 /*
- * Parses file. Errors and warnings are printed on stderr as
- * "FILE:LINE: message"; returns NULL if there was any error.
+ * Parses file. Errors and warnings are logged (log_plain) as
+ * "FILE:LINE: message"; returns NULL if there was any error, having
+ * freed all it built.
  */
 struct config *config_load(const char *file);
 /* The same, from an open file (closed here): a reload inside a chroot. */
 struct config *config_load_fd(int fd, const char *file);
+
+/*
+ * Frees everything cfg owns, and closes the listening sockets still
+ * open in it (listeners_close() normally has). The log targets' sockets
+ * are logtarget.c's, shared by every configuration: they stay.
+ */
+void config_free(struct config *cfg);
+
+/*
+ * Inetd mode serves the connection with the identity and root directory
+ * it was started with: logs "FILE:LINE: message" for each chroot, user,
+ * uid, group or gid line, and returns how many there were.
+ */
+int config_check_inetd(const struct config *cfg);
 
 struct proxy *config_find_frontend(const struct config *cfg,
     const char *name);

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "lb.h"
 #include "log.h"
+#include "match.h"
 #include "net.h"
 #include "proxyproto.h"
 #include "relay.h"

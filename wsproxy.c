@@ -484,13 +484,16 @@ reread_config(struct server_state *st)
  * SIGHUP: a valid new configuration takes over; unchanged listeners are
  * kept open (no connection is refused meanwhile), new ones are bound and
  * vanished ones closed. Children keep the configuration they were forked
- * with. An invalid file, or an address that cannot be bound, changes
- * nothing.
+ * with (their own copy). An invalid file, or an address that cannot be
+ * bound, changes nothing. The configuration that is not kept is freed:
+ * after a swap, nothing in the parent points into the old one any more
+ * (listeners closed or handed over, the child table and the log targets
+ * moved to the new one, the health checker replaced).
  */
 static void
 reload(struct server_state *st)
 {
-	struct config *old = st->cfg, *cfg;
+	struct config *old = st->cfg, *cfg, *keep;
 
 	log_notice("reloading %s", st->cfg_file);
 	if ((cfg = reread_config(st)) == NULL) {
@@ -501,26 +504,45 @@ reload(struct server_state *st)
 	if (cfg->nlisteners == 0) {
 		log_warnx("reload: %s has no listener; still running the "
 		    "previous configuration", st->cfg_file);
+		config_free(cfg);
 		return;
 	}
-	if (scoreboard_init(cfg) < 0 || listeners_open(cfg, old) < 0) {
+	if (scoreboard_init(cfg) < 0) {
 		log_warnx("reload: still running the previous configuration");
+		config_free(cfg);
 		return;
 	}
-	listeners_close(old);
+	keep = cfg;
+	if (listeners_open(cfg, old) < 0) {
+		log_warnx("reload: still running the previous configuration");
+		/* The scoreboard was mapped and indexed for cfg: the old
+		 * configuration needs one of its own again, and a checker
+		 * that writes to it. */
+		if (scoreboard_init(old) < 0)
+			fatalx("reload: no scoreboard for the previous "
+			    "configuration");
+		keep = old;
+	}
 	sb_set_process(st->nchildren);
 	for (int i = 0; i < st->nslots; i++) {
 		struct child *c = &st->children[i];
 		if (c->pid == 0 || c->fe == NULL)
 			continue;
-		c->fe = config_find_frontend(cfg, c->fe->name);
+		c->fe = config_find_frontend(keep, c->fe->name);
 		if (c->fe != NULL)
 			sb_add_frontend(c->fe, 1);
 	}
-	open_log_targets(cfg);
-	st->cfg = cfg;    /* the old one stays: old children's entries */
 	if (st->checker_pid > 0)
 		(void)kill(st->checker_pid, SIGTERM);
+	if (keep == old) {
+		config_free(cfg);
+		checker_spawn(st, 0);
+		return;
+	}
+	listeners_close(old);
+	open_log_targets(cfg);
+	st->cfg = cfg;
+	config_free(old);
 	checker_spawn(st, 0);   /* the new scoreboard starts all UP */
 	log_notice("reloaded %s: %d listeners, %d connections carry on",
 	    st->cfg_file, cfg->nlisteners, st->nchildren);
@@ -772,8 +794,16 @@ main(int argc, char **argv)
 	cfg = config_load(file);
 	if (cfg == NULL)
 		return EXIT_CONFIG;
+	if (inetd) {
+		/* -i: the refusal goes to the log targets or syslog */
+		if (!check)
+			open_log_targets(cfg);
+		if (config_check_inetd(cfg) > 0)
+			return EXIT_CONFIG;
+	}
 	if (check) {
 		printf("Configuration file is valid\n");
+		config_free(cfg);
 		return 0;
 	}
 	if (inetd)

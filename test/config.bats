@@ -14,14 +14,21 @@ check() {
 	[ "$output" = "Configuration file is valid" ]
 }
 
-@test "a HAProxy 1.4 style file loads; unimplemented keywords warn with their line" {
+@test "a HAProxy 1.4 style file: its cookie line is refused, the rest loads with warnings" {
 	run "$WSPROXY" -c -f "$T/configs/legacy-1.4.cfg"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"legacy-1.4.cfg:5: warning: 'debug' is not supported"* ]]
+	[[ "$output" == *"legacy-1.4.cfg:20: 'cookie' is not implemented by wsproxy, and ignoring it would let through or change"* ]]
+	# without the cookie line (which would insert or rewrite cookies)
+	grep -v '^.cookie' "$T/configs/legacy-1.4.cfg" > "$W/legacy.cfg"
+	run "$WSPROXY" -c -f "$W/legacy.cfg"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Configuration file is valid"* ]]
-	[[ "$output" == *"legacy-1.4.cfg:5: warning: 'debug' is not supported"* ]]
-	[[ "$output" == *"legacy-1.4.cfg:20: warning: 'cookie' is not supported"* ]]
+	[[ "$output" == *"legacy.cfg:5: warning: 'debug' is not supported"* ]]
+	# a server's cookie value does nothing without the proxy's cookie
+	[[ "$output" == *"legacy.cfg:22: warning: 'server appli1-rewrite/app1_1' : 'cookie' is not supported"* ]]
 	# option httpchk and check/inter/rise/fall are implemented now
-	! grep -q 'legacy-1.4.cfg:22:' <<< "$output"
+	! grep -q 'legacy.cfg:21:' <<< "$output"
 	! grep -q "'check'" <<< "$output"
 }
 
@@ -349,7 +356,7 @@ check() {
 	! grep -q 't.cfg:5:' <<< "$output"
 }
 
-@test "timeouts and filters that have no effect yet say so" {
+@test "timeouts that have no effect warn; filters that are not implemented are errors" {
 	check <<-'EOF'
 	defaults
 	  timeout tarpit 1s
@@ -359,11 +366,11 @@ check() {
 	  http-request deny if { path /admin }
 	  block if { path /x }
 	EOF
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"t.cfg:2: warning: 'timeout tarpit' is not implemented yet; ignored."* ]]
 	[[ "$output" == *"t.cfg:3: warning: 'timeout client-fin' is not implemented yet; ignored."* ]]
-	[[ "$output" == *"t.cfg:6: warning: 'http-request' is not supported by wsproxy; ignored: nothing is filtered or denied by this line."* ]]
-	[[ "$output" == *"t.cfg:7: warning: 'block' is not supported"* ]]
+	[[ "$output" == *"t.cfg:6: 'http-request' is not implemented by wsproxy, and ignoring it would let through or change what this line denies"* ]]
+	[[ "$output" == *"t.cfg:7: 'block' is not implemented by wsproxy"* ]]
 }
 
 @test "starting without any listener is a configuration error" {

@@ -23,6 +23,7 @@
 #include "fuzz_common.h"
 #include "http.h"
 #include "acl.h"
+#include "match.h"
 
 /* ---- the ACLs, built once ---- */
 
