@@ -439,7 +439,7 @@ take_server(struct session *s, const struct proxy *be,
 			txn_end(s, 'S', 'C');   /* no server is usable */
 		return srv;
 	}
-	sb_add_queue(be, 1);
+	sb_enter_queue(be);
 	while (srv == NULL && full) {
 		if ((gone = client_gone(s)) || (timeout > 0 &&
 		    now_ms() >= deadline))
@@ -447,7 +447,7 @@ take_server(struct session *s, const struct proxy *be,
 		(void)poll(NULL, 0, QUEUE_POLL_MS);
 		srv = lb_pick(be, &s->src, avoid, &full);
 	}
-	sb_add_queue(be, -1);
+	sb_leave_queue(be);
 	s->txn.queue_end_ms = now_ms();
 	if (srv == NULL && !full)
 		txn_end(s, 'S', 'C');   /* every server went away meanwhile */
@@ -518,7 +518,7 @@ connect_backend(struct session *s, const struct proxy *be)
 		struct net_addr addr;
 
 		if (redispatch_now(be, attempt)) {
-			sb_add_server(srv, -1);
+			sb_release_server(srv);
 			t->redispatched = 1;
 			if ((srv = take_server(s, be, srv)) == NULL) {
 				t->srv = NULL;
@@ -535,13 +535,13 @@ connect_backend(struct session *s, const struct proxy *be)
 		}
 		if (rc == 0) {
 			t->connected_ms = now_ms();
-			sb_add_backend(be, 1);
+			sb_hold_backend(be);
 			return fd;
 		}
 		if (attempt < be->retries && !redispatch_now(be, attempt + 1))
 			retry_pause(be, rc);
 	}
-	sb_add_server(srv, -1);
+	sb_release_server(srv);
 	/* SC--: refused; sC--: the connect timed out */
 	txn_end(s, rc == -2 ? 's' : 'S', 'C');
 	return -1;
@@ -552,8 +552,8 @@ close_server(struct session *s)
 {
 	close(s->server.rfd);
 	s->server.rfd = s->server.wfd = -1;
-	sb_add_backend(s->txn.be, -1);
-	sb_add_server(s->txn.srv, -1);
+	sb_release_backend(s->txn.be);
+	sb_release_server(s->txn.srv);
 }
 
 /* ---- forwarding ---- */

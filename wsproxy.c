@@ -41,6 +41,7 @@
 struct child {
 	pid_t pid;
 	struct proxy *fe;           /* NULL once a reload removed it */
+	struct sb_holder *holder;   /* what it holds in the scoreboard */
 };
 
 /* The parent's state. */
@@ -287,26 +288,34 @@ parent_table(void *old, size_t old_len, size_t len)
 	return p;
 }
 
-static void
-child_add(struct server_state *st, pid_t pid, struct proxy *fe)
+/* Room in the child table for one more, before the fork: 0, or -1. */
+static int
+child_room(struct server_state *st)
 {
-	if (st->nchildren == st->nslots) {
-		int nslots = st->nslots ? st->nslots * 2 : 64;
-		struct child *grown = parent_table(st->children,
-		    (size_t)st->nslots * sizeof(*grown),
-		    (size_t)nslots * sizeof(*grown));
-		if (grown == NULL) {
-			/* Not counted: it still runs and is still reaped. */
-			log_warn("child table");
-			return;
-		}
-		st->children = grown;
-		st->nslots = nslots;
+	int nslots = st->nslots ? st->nslots * 2 : 64;
+	struct child *grown;
+
+	if (st->nchildren < st->nslots)
+		return 0;
+	grown = parent_table(st->children, (size_t)st->nslots *
+	    sizeof(*grown), (size_t)nslots * sizeof(*grown));
+	if (grown == NULL) {
+		log_warn("child table: connection closed");
+		return -1;
 	}
+	st->children = grown;
+	st->nslots = nslots;
+	return 0;
+}
+
+/* After child_room(): the table has a free slot. */
+static void
+child_add(struct server_state *st, pid_t pid, struct proxy *fe,
+    struct sb_holder *holder)
+{
 	for (int i = 0; i < st->nslots; i++) {
 		if (st->children[i].pid == 0) {
-			st->children[i].pid = pid;
-			st->children[i].fe = fe;
+			st->children[i] = (struct child){ pid, fe, holder };
 			st->nchildren++;
 			sb_add_process(1);
 			sb_add_frontend(fe, 1);
@@ -315,6 +324,7 @@ child_add(struct server_state *st, pid_t pid, struct proxy *fe)
 	}
 }
 
+/* However the child ended, what it held goes back to the scoreboard. */
 static void
 child_gone(struct server_state *st, pid_t pid)
 {
@@ -327,6 +337,8 @@ child_gone(struct server_state *st, pid_t pid)
 		sb_add_process(-1);
 		if (c->fe != NULL)
 			sb_add_frontend(c->fe, -1);
+		sb_holder_release(c->holder);
+		c->holder = NULL;
 		return;
 	}
 }
@@ -408,11 +420,13 @@ kill_children(struct server_state *st)
 }
 
 static void
-serve_child(struct server_state *st, struct listener *l, int fd)
+serve_child(struct server_state *st, struct listener *l, int fd,
+    struct sb_holder *holder)
 {
 	struct sockaddr_storage src, dst;
 	socklen_t slen = sizeof(src), dlen = sizeof(dst);
 
+	sb_holder_enter(holder);
 	reset_signals_in_child();
 	if (st->pidfile_name != NULL)
 		close(st->pidfile_dir);
@@ -444,6 +458,7 @@ accept_burst(struct server_state *st, struct listener *l)
 {
 	for (int n = 0; n < ACCEPT_BURST && may_accept(st, l); n++) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+		struct sb_holder *holder;
 		pid_t pid;
 
 		if (fd < 0) {
@@ -453,13 +468,22 @@ accept_burst(struct server_state *st, struct listener *l)
 			}
 			return 0;       /* EAGAIN, or the client is gone */
 		}
+		/* Everything the child will be known by, before it exists:
+		 * a child the parent could not account for is not forked. */
+		if (child_room(st) < 0 ||
+		    (holder = sb_holder_claim()) == NULL) {
+			close(fd);      /* logged */
+			continue;
+		}
 		pid = fork();
 		if (pid == 0)
-			serve_child(st, l, fd);
-		if (pid < 0)
+			serve_child(st, l, fd, holder);
+		if (pid < 0) {
 			log_warn("fork: connection closed");
-		else
-			child_add(st, pid, l->fe);
+			sb_holder_release(holder);
+		} else {
+			child_add(st, pid, l->fe, holder);
+		}
 		close(fd);
 	}
 	return 0;
