@@ -8,12 +8,12 @@ DESTDIR ?=
 BINDIR   = $(PREFIX)/sbin
 MANDIR   = $(PREFIX)/share/man
 
-OBJS = wsproxy.o config.o acl.o http.o relay.o session.o net.o log.o \
+OBJS = wsproxy.o config.o acl.o http.o buf.o relay.o session.o net.o log.o \
        logtarget.o accesslog.o scoreboard.o listener.o lb.o check.o \
        proxyproto.o kwtable.o
-HDRS = config.h acl.h http.h relay.h session.h net.h log.h logtarget.h \
-       accesslog.h scoreboard.h listener.h lb.h check.h proxyproto.h \
-       kwtable.h
+HDRS = config.h acl.h http.h buf.h relay.h session.h net.h log.h \
+       logtarget.h accesslog.h scoreboard.h listener.h lb.h check.h \
+       proxyproto.h kwtable.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \

@@ -17,9 +17,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 #include "log.h"
 #include "logtarget.h"
@@ -64,15 +64,6 @@ struct check {
 };
 
 static const struct config *check_cfg;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- reporting ---- */
 

@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
-#include <time.h>
 
+#include "buf.h"
 #include "proxyproto.h"
 
 static const unsigned char v2_sig[12] = {
@@ -312,15 +312,6 @@ proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 
 /* ---- receiving ---- */
 
-static int64_t
-clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd has events (deadline 0: forever); 0, or -1 on timeout
  * (errno ETIMEDOUT) or a poll error. */
 static int
@@ -331,7 +322,7 @@ wait_fd(int fd, short events, int64_t deadline)
 		int left = -1, rc;
 
 		if (deadline > 0) {
-			int64_t ms = deadline - clock_ms();
+			int64_t ms = deadline - now_ms();
 			if (ms <= 0) {
 				errno = ETIMEDOUT;
 				return -1;
@@ -361,7 +352,7 @@ proxy_recv(int fd, int timeout_ms, struct sockaddr_storage *src,
 {
 	/* a child reads one header in its life: no need for the stack */
 	static unsigned char buf[PROXY_V2_MAX];
-	int64_t deadline = timeout_ms > 0 ? clock_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	size_t have = 0;
 	struct proxy_hdr h;
 
@@ -519,7 +510,7 @@ build_v2(unsigned char *out, const struct sockaddr_storage *src,
 static int
 send_all(int fd, const unsigned char *data, size_t len, int timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? clock_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 
 	while (len > 0) {
 		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);

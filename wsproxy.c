@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 #include "config.h"
 #include "listener.h"
@@ -56,7 +57,7 @@ struct server_state {
 	int pidfile_dir;            /* its directory, opened before chroot */
 	int stopping;               /* SIGUSR1: finish, accept nothing */
 	pid_t checker_pid;          /* the health checker; 0: none */
-	long long checker_started_ms;
+	int64_t checker_started_ms;
 };
 
 static int signal_pipe[2] = { -1, -1 };
@@ -362,13 +363,9 @@ checker_child_init(void *arg)
 static void
 checker_spawn(struct server_state *st, int respawn)
 {
-	struct timespec ts;
-	long long now, since;
+	int64_t now = now_ms(), since = now - st->checker_started_ms;
 	int delay_ms = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	since = now - st->checker_started_ms;
 	if (respawn && since < CHECKER_RESPAWN_MS)
 		delay_ms = (int)(CHECKER_RESPAWN_MS - since);
 	st->checker_pid = checker_start(st->cfg, delay_ms, checker_child_init,

@@ -35,7 +35,7 @@ FUZZ_SRCS_request  = http.c acl.c net.c kwtable.c
 FUZZ_SRCS_response = http.c
 FUZZ_SRCS_chunked  = http.c
 FUZZ_SRCS_config   = config.c acl.c http.c net.c log.c logtarget.c kwtable.c
-FUZZ_SRCS_proxy    = proxyproto.c
+FUZZ_SRCS_proxy    = proxyproto.c buf.c
 
 # Functions the harnesses stand in for (see the comments in each .c).
 FUZZ_LDFLAGS_request = -Wl,--wrap=getaddrinfo
