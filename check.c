@@ -221,12 +221,18 @@ probe_fail_errno(struct check *c, int err, long long now)
 	probe_done(c, L4CON, 0, strerror(err), now);
 }
 
+/* A status line starts "HTTP/1.x NNN": the version, a space, the code. */
+static const char status_prefix[] = "HTTP/1.";
+#define STATUS_CODE_AT (sizeof(status_prefix) - 1 + 2)  /* "x " */
+#define STATUS_CODE_LEN 3
+
 /* The status line: "HTTP/1.x NNN reason", judged as HAProxy does. */
 static void
 probe_judge(struct check *c, long long now)
 {
 	const struct proxy *be = c->be;
 	char *line = c->resp, *desc;
+	const char *digits;
 	int code, ok;
 
 	c->resp[c->resp_len] = '\0';
@@ -235,22 +241,26 @@ probe_judge(struct check *c, long long now)
 		probe_done(c, L7RSP, 0, "Empty response", now);
 		return;
 	}
-	if (strncmp(line, "HTTP/1.", 7) != 0 || strlen(line) < 12 ||
-	    (line[12] != ' ' && line[12] != '\0') ||
-	    line[9] < '1' || line[9] > '9' ||
-	    line[10] < '0' || line[10] > '9' ||
-	    line[11] < '0' || line[11] > '9') {
+	digits = line + STATUS_CODE_AT;
+	if (strncmp(line, status_prefix, sizeof(status_prefix) - 1) != 0 ||
+	    strlen(line) < STATUS_CODE_AT + STATUS_CODE_LEN ||
+	    (digits[STATUS_CODE_LEN] != ' ' &&
+	    digits[STATUS_CODE_LEN] != '\0') ||
+	    digits[0] < '1' || digits[0] > '9' ||
+	    digits[1] < '0' || digits[1] > '9' ||
+	    digits[2] < '0' || digits[2] > '9') {
 		probe_done(c, L7RSP, 0, line, now);
 		return;
 	}
-	code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + line[11] - '0';
-	desc = line + 12;
+	code = (digits[0] - '0') * 100 + (digits[1] - '0') * 10 +
+	    digits[2] - '0';
+	desc = line + STATUS_CODE_AT + STATUS_CODE_LEN;
 	while (*desc == ' ')
 		desc++;
 	if (be->httpchk_status != 0)
 		ok = code == be->httpchk_status;
 	else
-		ok = line[9] == '2' || line[9] == '3';
+		ok = digits[0] == '2' || digits[0] == '3';
 	probe_done(c, ok ? L7OK : L7STS, code, desc, now);
 }
 
