@@ -359,7 +359,13 @@ relay_flush(struct flow **flows, int nflows, struct side **culprit)
 	return RELAY_DONE;
 }
 
-/* The poll set: POLLOUT for blocked writers, POLLIN for readers. */
+/* A flow polls at most two descriptors: its writer and its reader. */
+#define POLLFDS_PER_FLOW 2
+
+/*
+ * The poll set: POLLOUT for blocked writers, POLLIN for readers; owner[]
+ * says whose entry it is, is_write[] which way.
+ */
 static int
 relay_poll_set(struct flow **flows, int nflows, struct pollfd *pfd,
     int *owner, int *is_write)
@@ -408,8 +414,9 @@ static enum relay_status
 relay_loop(struct flow **flows, int nflows, int wait_for,
     struct side **culprit)
 {
-	struct pollfd pfd[8];
-	int owner[8], is_write[8];
+	struct pollfd pfd[POLLFDS_PER_FLOW * nflows];
+	int owner[POLLFDS_PER_FLOW * nflows];
+	int is_write[POLLFDS_PER_FLOW * nflows];
 
 	for (;;) {
 		int npfd, timeout = -1, trim, rc;

@@ -65,8 +65,8 @@ void flow_start(struct flow *f, enum flow_mode mode, enum http_body body,
     unsigned long long length);
 
 /*
- * Runs the flows until flows[wait_for] is done (wait_for < 0: all of
- * them), a head is complete, or something fails.
+ * Runs the flows (nflows >= 1) until flows[wait_for] is done (wait_for
+ * < 0: all of them), a head is complete, or something fails.
  */
 enum relay_status relay_run(struct flow **flows, int nflows, int wait_for,
     struct side **culprit);
