@@ -9,11 +9,11 @@ BINDIR   = $(PREFIX)/sbin
 MANDIR   = $(PREFIX)/share/man
 
 OBJS = wsproxy.o config.o acl.o http.o buf.o relay.o session.o connect.o \
-       net.o log.o logtarget.o accesslog.o scoreboard.o listener.o lb.o \
-       check.o proxyproto.o kwtable.o
-HDRS = config.h acl.h http.h buf.h relay.h session.h connect.h net.h log.h \
-       logtarget.h accesslog.h scoreboard.h listener.h lb.h check.h \
-       proxyproto.h kwtable.h
+       forwardfor.o acceptproxy.o net.o log.o logtarget.o accesslog.o \
+       scoreboard.o listener.o lb.o check.o proxyproto.o kwtable.o
+HDRS = config.h acl.h http.h buf.h relay.h session.h connect.h forwardfor.h \
+       acceptproxy.h net.h log.h logtarget.h accesslog.h scoreboard.h \
+       listener.h lb.h check.h proxyproto.h kwtable.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \

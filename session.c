@@ -6,24 +6,27 @@
  * to a new server connection with "Connection: close", and its response
  * relayed back. A 101 answer to an upgrade turns the connection into a
  * byte tunnel with the chosen backend's timeouts.
+ *
+ * Getting to a server (queue, retries, redispatch) is connect.c's, the
+ * X-Forwarded-For decision forwardfor.c's, and the PROXY header of an
+ * accept-proxy listener acceptproxy.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "acceptproxy.h"
 #include "accesslog.h"
 #include "buf.h"
 #include "connect.h"
+#include "forwardfor.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
-#include "proxyproto.h"
 #include "relay.h"
 #include "scoreboard.h"
 #include "session.h"
@@ -384,72 +387,23 @@ close_server(struct session *s)
 
 /* ---- forwarding ---- */
 
+/* Header names as http_hdr_find() takes them: lower case; their lengths
+ * are counted by the compiler (sizeof - 1). */
+static const char ws_key_name[] = "sec-websocket-key";
+static const char ws_accept_name[] = "sec-websocket-accept";
+
+/* Sec-WebSocket-Key: a 16-byte nonce in base64 (RFC 6455 4.1). */
+#define WS_NONCE_BYTES 16
+#define WS_KEY_LEN (4 * ((WS_NONCE_BYTES + 2) / 3))
+
 static int
 websocket_key_ok(const struct http_msg *req)
 {
 	int idx = 0;
-	const struct http_hdr *h = http_hdr_find(req, "sec-websocket-key", 17,
-	    &idx);
+	const struct http_hdr *h = http_hdr_find(req, ws_key_name,
+	    sizeof(ws_key_name) - 1, &idx);
 
-	return h != NULL && h->value_len == 24;
-}
-
-static int
-xff_applies(const struct proxy *px, const struct sockaddr_storage *src)
-{
-	struct acl_input in = { NULL, src, 0 };
-	struct acl_pattern pat;
-	struct acl_expr expr;
-
-	if (!(px->options & OPT_FORWARDFOR))
-		return 0;
-	if (px->xff_except_len < 0)
-		return 1;
-	/* "except NET": reuse the ACL's address matching. */
-	memset(&expr, 0, sizeof(expr));
-	memset(&pat, 0, sizeof(pat));
-	pat.net = px->xff_except;
-	pat.prefix_len = px->xff_except_len;
-	expr.fetch = FETCH_SRC;
-	expr.match = MATCH_IP;
-	expr.pats = &pat;
-	expr.npats = 1;
-	struct acl acl = { NULL, &expr, 1, NULL };
-	struct acl_term term = { &acl, 0 };
-	struct acl_group group = { &term, 1 };
-	struct acl_cond cond = { 0, &group, 1 };
-	return !acl_cond_eval(&cond, &in);
-}
-
-/* option forwardfor on the frontend or the backend (HAProxy §2.6). */
-static void
-forwardfor(const struct session *s, const struct proxy *be,
-    const struct http_msg *req, struct http_fwd_opts *opts, char *ip,
-    size_t iplen)
-{
-	const struct proxy *fe = s->fe;
-	int fe_on = (fe->options & OPT_FORWARDFOR) != 0;
-	int be_on = be != fe && (be->options & OPT_FORWARDFOR) != 0;
-	int if_none = 1, idx = 0;
-	const char *name;
-
-	if (!fe_on && !be_on)
-		return;
-	if ((fe_on && !xff_applies(fe, &s->src)) ||
-	    (be_on && !xff_applies(be, &s->src)) ||
-	    (s->src.ss_family != AF_INET && s->src.ss_family != AF_INET6))
-		return;
-	name = be_on && be->xff_header ? be->xff_header :
-	    fe_on && fe->xff_header ? fe->xff_header : "X-Forwarded-For";
-	if (fe_on)
-		if_none &= (fe->options & OPT_XFF_IFNONE) != 0;
-	if (be_on)
-		if_none &= (be->options & OPT_XFF_IFNONE) != 0;
-	if (if_none && http_hdr_find(req, name, strlen(name), &idx) != NULL)
-		return;
-	net_ntop(&s->src, ip, iplen);
-	opts->xff_name = name;
-	opts->xff_value = ip;
+	return h != NULL && h->value_len == WS_KEY_LEN;
 }
 
 /* 101 is valid only for an upgrade request, with upgrade in Connection,
@@ -463,7 +417,8 @@ upgrade_response_ok(const struct request_info *ri,
 	if (!ri->upgrade || !(resp->conn_tokens & CONN_UPGRADE))
 		return 0;
 	if (resp->upgrade_websocket &&
-	    http_hdr_find(resp, "sec-websocket-accept", 20, &idx) == NULL)
+	    http_hdr_find(resp, ws_accept_name, sizeof(ws_accept_name) - 1,
+	    &idx) == NULL)
 		return 0;
 	return 1;
 }
@@ -688,7 +643,7 @@ forward(struct session *s, const struct proxy *be, struct http_msg *req,
 	struct flow up, down;
 	char ip[64];
 
-	forwardfor(s, be, req, &opts, ip, sizeof(ip));
+	forwardfor_header(s->fe, be, req, &s->src, &opts, ip, sizeof(ip));
 	http_build_request(req, &opts, &s->req_head);
 	if (s->req_head.overflow) {
 		/* our rewritten head did not fit: an internal error */
@@ -842,73 +797,6 @@ session_free(struct session *s)
 	pages_unmap(s->scratch, s->scratch_len);
 }
 
-/* ---- accept-proxy ---- */
-
-/* HAProxy names a bind by its number in the frontend, from 1. */
-static int
-bind_number(const struct config *cfg, const struct listener *l)
-{
-	int n = 0;
-
-	for (int i = 0; i < cfg->nlisteners; i++) {
-		if (cfg->listeners[i].fe == l->fe)
-			n++;
-		if (&cfg->listeners[i] == l)
-			break;
-	}
-	return n;
-}
-
-/*
- * The error line (HAProxy's short format, for the real peer) and a reset:
- * nothing is sent to what may not be a client at all. "option
- * dontlognull" hides peers that sent nothing, as in HAProxy.
- */
-static void
-proxy_header_failed(struct session *s, const struct listener *l, int err)
-{
-	struct linger reset = { 1, 0 };
-	struct access_record r;
-	char bind[16], line[512];
-
-	if (s->fe->nlogs > 0 && !((s->fe->options & OPT_DONTLOGNULL) &&
-	    (err == PROXY_ERR_EMPTY || err == PROXY_ERR_ABORT ||
-	    err == PROXY_ERR_TIMEOUT))) {
-		memset(&r, 0, sizeof(r));
-		r.src = &s->src;
-		r.date = s->accept_date;
-		r.frontend = s->fe->name;
-		snprintf(bind, sizeof(bind), "%d", bind_number(s->cfg, l));
-		accesslog_error(&r, bind, proxy_strerror(err), line,
-		    sizeof(line));
-		log_access(s->fe->logs, s->fe->nlogs, line);
-	}
-	if (setsockopt(s->client.rfd, SOL_SOCKET, SO_LINGER, &reset,
-	    sizeof(reset)) < 0)
-		log_debug("SO_LINGER: %s", strerror(errno));
-	close(s->client.rfd);
-	s->client.rfd = s->client.wfd = -1;
-}
-
-/*
- * With accept-proxy the header comes before the request, within the
- * time the request has (timeout http-request, else client); from here
- * on its addresses are the client's for ACLs, logs, forwardfor and
- * send-proxy.
- */
-static int
-accept_proxy_header(struct session *s, const struct listener *l)
-{
-	const struct timeouts *to = &s->fe->to;
-	int err = proxy_recv(s->client.rfd, to->http_request ?
-	    to->http_request : to->client, &s->src, &s->dst);
-
-	if (err == PROXY_OK)
-		return 0;
-	proxy_header_failed(s, l, err);
-	return -1;
-}
-
 void
 session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
     int wfd, const struct sockaddr_storage *src,
@@ -920,8 +808,9 @@ session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
 	session_init(&s, cfg, fe, rfd, wfd);
 	s.src = *src;
 	s.dst = *dst;
-	if (l != NULL && l->accept_proxy && accept_proxy_header(&s, l) < 0) {
-		session_free(&s);
+	if (l != NULL && l->accept_proxy && acceptproxy_read(cfg, l, rfd,
+	    &s.accept_date, &s.src, &s.dst) < 0) {
+		session_free(&s);       /* rfd is closed */
 		return;
 	}
 	if (fe->mode == MODE_TCP) {
