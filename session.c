@@ -393,7 +393,7 @@ static const char ws_key_name[] = "sec-websocket-key";
 static const char ws_accept_name[] = "sec-websocket-accept";
 
 /* Sec-WebSocket-Key: a 16-byte nonce in base64 (RFC 6455 4.1). */
-#define WS_NONCE_BYTES 16
+#define WS_NONCE_BYTES ((size_t)16)
 #define WS_KEY_LEN (4 * ((WS_NONCE_BYTES + 2) / 3))
 
 static int
