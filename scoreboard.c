@@ -69,6 +69,7 @@ struct sb_holder {
 
 struct generation {
 	struct generation *older;       /* the parent's: still mapped */
+	const struct config *cfg;       /* whose proxies it numbers */
 	size_t map_len;
 	int nproxies, nservers;
 	atomic_int *counters;
@@ -94,8 +95,11 @@ align_up(size_t n, size_t alignment)
 static void
 prune_retired(void)
 {
-	struct generation **link = &current->older;
+	struct generation **link;
 
+	if (current == NULL)
+		return;
+	link = &current->older;
 	while (*link != NULL) {
 		struct generation *g = *link;
 		if (g->nclaimed > 0) {
@@ -141,10 +145,25 @@ scoreboard_init(struct config *cfg)
 	g->counters = (atomic_int *)(void *)((char *)map + counters_off);
 	g->holders = (struct sb_holder *)(void *)((char *)map + holders_off);
 	g->nholders = cfg->maxconn;
+	g->cfg = cfg;
+	/* the generation it replaces stays until the next reap or init,
+	 * even without children, for scoreboard_undo() */
+	prune_retired();
 	g->older = current;
 	current = g;
-	prune_retired();
 	return 0;
+}
+
+void
+scoreboard_undo(const struct config *cfg)
+{
+	struct generation *g = current;
+
+	if (g == NULL || g->cfg != cfg || g->older == NULL || g->nclaimed > 0)
+		return;
+	current = g->older;
+	if (munmap(g, g->map_len) < 0)
+		log_warn("munmap scoreboard");
 }
 
 static size_t

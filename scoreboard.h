@@ -34,6 +34,15 @@ struct sb_counts {
  */
 int scoreboard_init(struct config *cfg);
 
+/*
+ * A reload that fails after scoreboard_init(cfg) succeeded: the previous
+ * generation is the current one again (and the configuration still in
+ * use numbers its proxies as before), the one made for cfg is unmapped.
+ * Nothing happens unless the newest generation is cfg's and has no
+ * child yet.
+ */
+void scoreboard_undo(const struct config *cfg);
+
 /* ---- the parent's own counts: taken at fork, given back at reap ---- */
 
 void sb_add_process(int delta);

@@ -525,6 +525,7 @@ reload(struct server_state *st)
 		return;
 	}
 	if (scoreboard_init(cfg) < 0 || listeners_open(cfg, old) < 0) {
+		scoreboard_undo(cfg);   /* the old one numbers old's proxies */
 		log_warnx("reload: still running the previous configuration");
 		return;
 	}

@@ -220,3 +220,30 @@ ws_tunnel() {
 	timed_get /again
 	[[ "$output" == "HTTP/1.1 200 "* ]]
 }
+
+@test "a reload that cannot bind keeps the scoreboard its children count in" {
+	start_backend a
+	slots_proxy roundrobin "    server a 127.0.0.1:$BPORT_a maxconn 1"
+	curl -s -m 5 -o "$W/slow.out" "http://127.0.0.1:$PPORT/sleep/1500" \
+		3>&- &
+	local slow=$!
+	STARTED_PIDS+=("$slow")
+	wait_count 1 '^GET /sleep' "$W/a.log"
+	# the backend's own port: the new listener cannot be bound
+	cat >> "$W/proxy.cfg" <<-EOF
+	frontend extra
+	    bind 127.0.0.1:$BPORT_a
+	    default_backend be
+	EOF
+	kill -HUP "$PROXY_PID"
+	wait_for_line "$W/proxy.err" 'still running the previous configuration'
+	wait "$slow"
+	grep -q '^backend=a' "$W/slow.out"
+	timed_get /next
+	[[ "$output" == "HTTP/1.1 200 "* ]]
+	[ "$elapsed" -lt 800 ]
+	# %ac/%fc count this connection alone, as before the reload
+	wait_for_line "$W/proxy.err" '"GET /next HTTP/1.1"'
+	grep '"GET /next HTTP/1.1"' "$W/proxy.err" |
+		grep -E 'be/a [0-9]+/0/[0-9]+/[0-9]+/[0-9]+ 200 .* 1/1/0/0/0 0/0 '
+}
