@@ -18,8 +18,10 @@
  *
  * A reload maps a new generation; children forked before keep the old
  * one, and the parent keeps it mapped (the list "older") until the last
- * of them is reaped. A generation never has more live children than its
- * configuration's maxconn, so that many records are enough.
+ * of them is reaped (a reload that fails after mapping one goes back to
+ * the previous one: scoreboard_undo). A generation never has more live
+ * children than its configuration's maxconn, so that many records are
+ * enough.
  *
  * Who gives counts back. The process and frontend counts are the
  * parent's: it adds them when it forks and removes them when it reaps
@@ -29,7 +31,9 @@
  * a crash, the OOM killer) cannot give them back, so each is also written
  * in the child's record, which the parent picked before the fork; when
  * the parent reaps a child it gives back whatever the record still says,
- * into the child's generation, and frees the record.
+ * into the child's generation, and frees the record. This is the one
+ * place that says what a child holds: anything more a child comes to
+ * hold across processes belongs in struct sb_holder and give_back().
  *
  * The count and the record are two writes, not one. Taking, the child
  * changes the count first and then the record; giving back, the record
