@@ -55,9 +55,9 @@ struct check {
 	int health;             /* 0 .. rise + fall - 1; UP when >= rise */
 	enum probe_state state;
 	int fd;                 /* -1 while idle */
-	long long next_ms;      /* idle: when the next probe starts */
-	long long start_ms;     /* when this probe started */
-	long long deadline_ms;  /* when the current phase times out */
+	int64_t next_ms;        /* idle: when the next probe starts */
+	int64_t start_ms;       /* when this probe started */
+	int64_t deadline_ms;    /* when the current phase times out */
 	size_t sent;
 	char resp[RESPONSE_MAX];
 	size_t resp_len;
@@ -105,7 +105,7 @@ check_log(const struct proxy *be, int level, const char *msg)
 
 static void
 report_change(const struct check *c, int up, const char *reason,
-    long long duration_ms)
+    int64_t duration_ms)
 {
 	const struct proxy *be = c->be;
 	struct sb_counts counts;
@@ -118,15 +118,16 @@ report_change(const struct check *c, int up, const char *reason,
 		snprintf(msg, sizeof(msg), "Server %s/%s is UP, reason: %s, "
 		    "check duration: %lldms. %d active and %d backup servers "
 		    "online.%s 0 sessions requeued, %d total in queue.",
-		    be->name, c->srv->name, reason, duration_ms, active, backup,
+		    be->name, c->srv->name, reason, (long long)duration_ms,
+		    active, backup,
 		    active == 0 && backup > 0 ? " Running on backup." : "",
 		    counts.be_queue);
 	else
 		snprintf(msg, sizeof(msg), "Server %s/%s is DOWN, reason: %s, "
 		    "check duration: %lldms. %d active and %d backup servers "
 		    "left.%s %d sessions active, 0 requeued, 0 remaining in "
-		    "queue.", be->name, c->srv->name, reason, duration_ms,
-		    active, backup,
+		    "queue.", be->name, c->srv->name, reason,
+		    (long long)duration_ms, active, backup,
 		    active == 0 && backup > 0 ? " Running on backup." : "",
 		    counts.server);
 	check_log(be, up ? LOG_NOTICE : LOG_ALERT, msg);
@@ -162,7 +163,7 @@ check_interval(const struct check *c)
  */
 static void
 probe_done(struct check *c, enum check_status status, int code,
-    const char *info, long long now)
+    const char *info, int64_t now)
 {
 	const struct server *s = c->srv;
 	int top = s->rise + s->fall - 1, passed = status == L4OK ||
@@ -216,7 +217,7 @@ probe_done(struct check *c, enum check_status status, int code,
 /* ---- one probe ---- */
 
 static void
-probe_fail_errno(struct check *c, int err, long long now)
+probe_fail_errno(struct check *c, int err, int64_t now)
 {
 	probe_done(c, L4CON, 0, strerror(err), now);
 }
@@ -228,7 +229,7 @@ static const char status_prefix[] = "HTTP/1.";
 
 /* The status line: "HTTP/1.x NNN reason", judged as HAProxy does. */
 static void
-probe_judge(struct check *c, long long now)
+probe_judge(struct check *c, int64_t now)
 {
 	const struct proxy *be = c->be;
 	char *line = c->resp, *desc;
@@ -265,7 +266,7 @@ probe_judge(struct check *c, long long now)
 }
 
 static void
-probe_send(struct check *c, long long now)
+probe_send(struct check *c, int64_t now)
 {
 	while (c->sent < c->request_len) {
 		ssize_t n = send(c->fd, c->request + c->sent,
@@ -284,7 +285,7 @@ probe_send(struct check *c, long long now)
 }
 
 static void
-probe_read(struct check *c, long long now)
+probe_read(struct check *c, int64_t now)
 {
 	for (;;) {
 		ssize_t n = recv(c->fd, c->resp + c->resp_len,
@@ -308,13 +309,13 @@ probe_read(struct check *c, long long now)
 
 /* Connected: a PROXY header if the server wants one, then the request. */
 static void
-probe_connected(struct check *c, long long now)
+probe_connected(struct check *c, int64_t now)
 {
 	const struct server *s = c->srv;
 	int version = s->send_proxy ? s->send_proxy : s->check_send_proxy;
 
 	if (version != 0) {
-		long long left = c->deadline_ms - now;
+		int64_t left = c->deadline_ms - now;
 		if (proxy_send(c->fd, version, NULL, NULL,
 		    left > 0 ? (int)left : 1) < 0) {
 			probe_fail_errno(c, errno, now);
@@ -335,7 +336,7 @@ probe_connected(struct check *c, long long now)
 }
 
 static void
-probe_start(struct check *c, long long now)
+probe_start(struct check *c, int64_t now)
 {
 	const struct proxy *be = c->be;
 	int in_progress, connect_ms = c->srv->inter;
@@ -358,7 +359,7 @@ probe_start(struct check *c, long long now)
 }
 
 static void
-probe_event(struct check *c, short revents, long long now)
+probe_event(struct check *c, short revents, int64_t now)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
@@ -384,7 +385,7 @@ probe_event(struct check *c, short revents, long long now)
 }
 
 static void
-probe_timeout(struct check *c, long long now)
+probe_timeout(struct check *c, int64_t now)
 {
 	probe_done(c, c->state == PROBE_CONNECTING ? L4TOUT : L7TOUT, 0, NULL,
 	    now);
@@ -453,7 +454,7 @@ checker_run(struct check *checks, int n, int delay_ms, pid_t parent)
 {
 	struct pollfd *pfd = calloc((size_t)n, sizeof(*pfd));
 	int *owner = calloc((size_t)n, sizeof(*owner));
-	long long now = now_ms();
+	int64_t now = now_ms();
 	int min_inter = checks[0].srv->inter;
 
 	if (pfd == NULL || owner == NULL)
@@ -464,9 +465,9 @@ checker_run(struct check *checks, int n, int delay_ms, pid_t parent)
 			min_inter = checks[i].srv->inter;
 	for (int i = 0; i < n; i++)
 		checks[i].next_ms = now + delay_ms +
-		    (long long)min_inter * i / n;
+		    (int64_t)min_inter * i / n;
 	for (;;) {
-		long long wake;
+		int64_t wake;
 		int np = 0;
 
 		if (getppid() != parent)

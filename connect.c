@@ -114,7 +114,7 @@ take_server(const struct proxy *be, const struct connect_client *c,
 
 	if (srv != NULL || !full) {
 		if (srv == NULL)
-			trace_end(tr, 'S', 'C');        /* no server is usable */
+			trace_end(tr, 'S', 'C');    /* no server is usable */
 		return srv;
 	}
 	sb_enter_queue(be);
@@ -127,10 +127,10 @@ take_server(const struct proxy *be, const struct connect_client *c,
 	}
 	sb_leave_queue(be);
 	tr->queue_end_ms = now_ms();
-	if (srv == NULL && !full)
-		trace_end(tr, 'S', 'C');    /* every server went away meanwhile */
-	else if (srv == NULL)
-		trace_end(tr, gone ? 'C' : 's', 'Q');   /* client left, timeout */
+	if (srv == NULL && !full)       /* every server went away meanwhile */
+		trace_end(tr, 'S', 'C');
+	else if (srv == NULL)           /* the client left, or timeout queue */
+		trace_end(tr, gone ? 'C' : 's', 'Q');
 	return srv;
 }
 
