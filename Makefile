@@ -9,12 +9,14 @@ BINDIR   = $(PREFIX)/sbin
 MANDIR   = $(PREFIX)/share/man
 
 OBJS = wsproxy.o config.o cfgwords.o cfgglobal.o cfgproxy.o cfgoption.o \
-       cfgserver.o acl.o http.o relay.o session.o net.o log.o \
-       logtarget.o accesslog.o scoreboard.o listener.o lb.o check.o \
-       proxyproto.o kwtable.o match.o framing.o
-HDRS = config.h cfgparse.h acl.h http.h relay.h session.h net.h log.h \
+       cfgserver.o acl.o match.o http.o framing.o buf.o relay.o session.o \
+       connect.o forwardfor.o acceptproxy.o net.o log.o logtarget.o \
+       accesslog.o scoreboard.o listener.o lb.o check.o proxyproto.o \
+       kwtable.o
+HDRS = config.h cfgparse.h acl.h match.h http.h framing.h buf.h relay.h \
+       session.h connect.h forwardfor.h acceptproxy.h net.h log.h \
        logtarget.h accesslog.h scoreboard.h listener.h lb.h check.h \
-       proxyproto.h kwtable.h match.h framing.h
+       proxyproto.h kwtable.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \

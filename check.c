@@ -17,9 +17,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 #include "log.h"
 #include "logtarget.h"
@@ -55,24 +55,15 @@ struct check {
 	int health;             /* 0 .. rise + fall - 1; UP when >= rise */
 	enum probe_state state;
 	int fd;                 /* -1 while idle */
-	long long next_ms;      /* idle: when the next probe starts */
-	long long start_ms;     /* when this probe started */
-	long long deadline_ms;  /* when the current phase times out */
+	int64_t next_ms;        /* idle: when the next probe starts */
+	int64_t start_ms;       /* when this probe started */
+	int64_t deadline_ms;    /* when the current phase times out */
 	size_t sent;
 	char resp[RESPONSE_MAX];
 	size_t resp_len;
 };
 
 static const struct config *check_cfg;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- reporting ---- */
 
@@ -114,7 +105,7 @@ check_log(const struct proxy *be, int level, const char *msg)
 
 static void
 report_change(const struct check *c, int up, const char *reason,
-    long long duration_ms)
+    int64_t duration_ms)
 {
 	const struct proxy *be = c->be;
 	struct sb_counts counts;
@@ -127,15 +118,16 @@ report_change(const struct check *c, int up, const char *reason,
 		snprintf(msg, sizeof(msg), "Server %s/%s is UP, reason: %s, "
 		    "check duration: %lldms. %d active and %d backup servers "
 		    "online.%s 0 sessions requeued, %d total in queue.",
-		    be->name, c->srv->name, reason, duration_ms, active, backup,
+		    be->name, c->srv->name, reason, (long long)duration_ms,
+		    active, backup,
 		    active == 0 && backup > 0 ? " Running on backup." : "",
 		    counts.be_queue);
 	else
 		snprintf(msg, sizeof(msg), "Server %s/%s is DOWN, reason: %s, "
 		    "check duration: %lldms. %d active and %d backup servers "
 		    "left.%s %d sessions active, 0 requeued, 0 remaining in "
-		    "queue.", be->name, c->srv->name, reason, duration_ms,
-		    active, backup,
+		    "queue.", be->name, c->srv->name, reason,
+		    (long long)duration_ms, active, backup,
 		    active == 0 && backup > 0 ? " Running on backup." : "",
 		    counts.server);
 	check_log(be, up ? LOG_NOTICE : LOG_ALERT, msg);
@@ -171,7 +163,7 @@ check_interval(const struct check *c)
  */
 static void
 probe_done(struct check *c, enum check_status status, int code,
-    const char *info, long long now)
+    const char *info, int64_t now)
 {
 	const struct server *s = c->srv;
 	int top = s->rise + s->fall - 1, passed = status == L4OK ||
@@ -225,17 +217,23 @@ probe_done(struct check *c, enum check_status status, int code,
 /* ---- one probe ---- */
 
 static void
-probe_fail_errno(struct check *c, int err, long long now)
+probe_fail_errno(struct check *c, int err, int64_t now)
 {
 	probe_done(c, L4CON, 0, strerror(err), now);
 }
 
+/* A status line starts "HTTP/1.x NNN": the version, a space, the code. */
+static const char status_prefix[] = "HTTP/1.";
+#define STATUS_CODE_AT (sizeof(status_prefix) - 1 + 2)  /* "x " */
+#define STATUS_CODE_LEN 3
+
 /* The status line: "HTTP/1.x NNN reason", judged as HAProxy does. */
 static void
-probe_judge(struct check *c, long long now)
+probe_judge(struct check *c, int64_t now)
 {
 	const struct proxy *be = c->be;
 	char *line = c->resp, *desc;
+	const char *digits;
 	int code, ok;
 
 	c->resp[c->resp_len] = '\0';
@@ -244,27 +242,31 @@ probe_judge(struct check *c, long long now)
 		probe_done(c, L7RSP, 0, "Empty response", now);
 		return;
 	}
-	if (strncmp(line, "HTTP/1.", 7) != 0 || strlen(line) < 12 ||
-	    (line[12] != ' ' && line[12] != '\0') ||
-	    line[9] < '1' || line[9] > '9' ||
-	    line[10] < '0' || line[10] > '9' ||
-	    line[11] < '0' || line[11] > '9') {
+	digits = line + STATUS_CODE_AT;
+	if (strncmp(line, status_prefix, sizeof(status_prefix) - 1) != 0 ||
+	    strlen(line) < STATUS_CODE_AT + STATUS_CODE_LEN ||
+	    (digits[STATUS_CODE_LEN] != ' ' &&
+	    digits[STATUS_CODE_LEN] != '\0') ||
+	    digits[0] < '1' || digits[0] > '9' ||
+	    digits[1] < '0' || digits[1] > '9' ||
+	    digits[2] < '0' || digits[2] > '9') {
 		probe_done(c, L7RSP, 0, line, now);
 		return;
 	}
-	code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + line[11] - '0';
-	desc = line + 12;
+	code = (digits[0] - '0') * 100 + (digits[1] - '0') * 10 +
+	    digits[2] - '0';
+	desc = line + STATUS_CODE_AT + STATUS_CODE_LEN;
 	while (*desc == ' ')
 		desc++;
 	if (be->httpchk_status != 0)
 		ok = code == be->httpchk_status;
 	else
-		ok = line[9] == '2' || line[9] == '3';
+		ok = digits[0] == '2' || digits[0] == '3';
 	probe_done(c, ok ? L7OK : L7STS, code, desc, now);
 }
 
 static void
-probe_send(struct check *c, long long now)
+probe_send(struct check *c, int64_t now)
 {
 	while (c->sent < c->request_len) {
 		ssize_t n = send(c->fd, c->request + c->sent,
@@ -283,7 +285,7 @@ probe_send(struct check *c, long long now)
 }
 
 static void
-probe_read(struct check *c, long long now)
+probe_read(struct check *c, int64_t now)
 {
 	for (;;) {
 		ssize_t n = recv(c->fd, c->resp + c->resp_len,
@@ -307,13 +309,13 @@ probe_read(struct check *c, long long now)
 
 /* Connected: a PROXY header if the server wants one, then the request. */
 static void
-probe_connected(struct check *c, long long now)
+probe_connected(struct check *c, int64_t now)
 {
 	const struct server *s = c->srv;
 	int version = s->send_proxy ? s->send_proxy : s->check_send_proxy;
 
 	if (version != 0) {
-		long long left = c->deadline_ms - now;
+		int64_t left = c->deadline_ms - now;
 		if (proxy_send(c->fd, version, NULL, NULL,
 		    left > 0 ? (int)left : 1) < 0) {
 			probe_fail_errno(c, errno, now);
@@ -334,7 +336,7 @@ probe_connected(struct check *c, long long now)
 }
 
 static void
-probe_start(struct check *c, long long now)
+probe_start(struct check *c, int64_t now)
 {
 	const struct proxy *be = c->be;
 	int in_progress, connect_ms = c->srv->inter;
@@ -357,7 +359,7 @@ probe_start(struct check *c, long long now)
 }
 
 static void
-probe_event(struct check *c, short revents, long long now)
+probe_event(struct check *c, short revents, int64_t now)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
@@ -383,7 +385,7 @@ probe_event(struct check *c, short revents, long long now)
 }
 
 static void
-probe_timeout(struct check *c, long long now)
+probe_timeout(struct check *c, int64_t now)
 {
 	probe_done(c, c->state == PROBE_CONNECTING ? L4TOUT : L7TOUT, 0, NULL,
 	    now);
@@ -452,7 +454,7 @@ checker_run(struct check *checks, int n, int delay_ms, pid_t parent)
 {
 	struct pollfd *pfd = calloc((size_t)n, sizeof(*pfd));
 	int *owner = calloc((size_t)n, sizeof(*owner));
-	long long now = now_ms();
+	int64_t now = now_ms();
 	int min_inter = checks[0].srv->inter;
 
 	if (pfd == NULL || owner == NULL)
@@ -463,9 +465,9 @@ checker_run(struct check *checks, int n, int delay_ms, pid_t parent)
 			min_inter = checks[i].srv->inter;
 	for (int i = 0; i < n; i++)
 		checks[i].next_ms = now + delay_ms +
-		    (long long)min_inter * i / n;
+		    (int64_t)min_inter * i / n;
 	for (;;) {
-		long long wake;
+		int64_t wake;
 		int np = 0;
 
 		if (getppid() != parent)

@@ -13,7 +13,7 @@
 
 /*
  * Picks a server for a request from src and takes one of its connection
- * slots in the scoreboard (give it back with sb_add_server(srv, -1)).
+ * slots in the scoreboard (give it back with sb_release_server(srv)).
  * avoid, if not NULL, is skipped when another server is usable (a
  * redispatch). Returns NULL with *full = 1 when usable servers exist but
  * all are at their maxconn (the caller may queue), NULL with *full = 0

@@ -17,6 +17,12 @@
 
 #include "net.h"
 
+#define PORT_MAX 65535
+#define SYSLOG_PORT 514         /* a log target without a port */
+/* The longest prefix of each family: its address in bits. */
+#define IPV4_BITS ((int)(8 * sizeof(struct in_addr)))
+#define IPV6_BITS ((int)(8 * sizeof(struct in6_addr)))
+
 /* Splits "host:port", "[v6]:port" or "v6:port" at the port separator. */
 static int
 split_host_port(const char *text, char *host, size_t hostlen,
@@ -89,7 +95,7 @@ resolve_host(const char *host, struct net_addr *addr)
 	return 0;
 }
 
-/* Parses a decimal port 0..65535; returns -1 if not all digits. */
+/* Parses a decimal port 0..PORT_MAX; returns -1 if not all digits. */
 static long
 parse_port(const char *s, const char **end)
 {
@@ -99,7 +105,7 @@ parse_port(const char *s, const char **end)
 	if (!isdigit((unsigned char)*s))
 		return -1;
 	for (; isdigit((unsigned char)*s); s++)
-		if (v <= 65535)         /* larger is invalid: stop growing */
+		if (v <= PORT_MAX)      /* larger is invalid: stop growing */
 			v = v * 10 + (*s - '0');
 	*end = s;
 	return v;
@@ -127,7 +133,7 @@ net_parse_bind(const char *text, int (*add)(const struct net_addr *, void *),
 		snprintf(err, errlen, "invalid port '%s'", port);
 		return -1;
 	}
-	if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
+	if (lo < 1 || lo > PORT_MAX || hi < 1 || hi > PORT_MAX) {
 		snprintf(err, errlen, "invalid port '%s'", port);
 		return -1;
 	}
@@ -176,7 +182,7 @@ net_parse_server(const char *text, struct net_addr *addr,
 	if (*port == '+' || *port == '-')
 		sign = *port++ == '+' ? 1 : -1;
 	p = parse_port(port, &end);
-	if (p < 0 || *end != '\0' || p > 65535) {
+	if (p < 0 || *end != '\0' || p > PORT_MAX) {
 		snprintf(err, errlen, "invalid port '%s'", port);
 		return -1;
 	}
@@ -196,7 +202,7 @@ net_parse_log_target(const char *text, struct net_addr *addr,
 {
 	char host[256];
 	const char *port = NULL, *end;
-	long p = 514;
+	long p = SYSLOG_PORT;
 	struct in6_addr probe;
 
 	/* A bare IPv6 address is ambiguous: HAProxy wants "::1:" or "[::1]". */
@@ -211,12 +217,12 @@ net_parse_log_target(const char *text, struct net_addr *addr,
 	}
 	if (port != NULL && *port != '\0') {
 		p = parse_port(port, &end);
-		if (p < 0 || *end != '\0' || p > 65535) {
+		if (p < 0 || *end != '\0' || p > PORT_MAX) {
 			snprintf(err, errlen, "invalid port '%s'", port);
 			return -1;
 		}
 		if (p == 0)
-			p = 514;
+			p = SYSLOG_PORT;
 	}
 	if (host[0] == '\0' || resolve_host(host, addr) < 0) {
 		snprintf(err, errlen, "invalid address '%s'", text);
@@ -246,14 +252,14 @@ net_parse_network(const char *text, struct net_addr *addr, int *prefix_len,
 	if (strchr(host, ':') == NULL && inet_aton(host, &sin->sin_addr)) {
 		sin->sin_family = AF_INET;
 		addr->len = sizeof(*sin);
-		maxlen = 32;
+		maxlen = IPV4_BITS;
 	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		addr->len = sizeof(*sin6);
-		maxlen = 128;
+		maxlen = IPV6_BITS;
 	} else if (allow_dns && resolve_host(host, addr) == 0 &&
 	    addr->ss.ss_family == AF_INET) {
-		maxlen = 32;
+		maxlen = IPV4_BITS;
 	} else {
 		return -1;
 	}
@@ -261,7 +267,7 @@ net_parse_network(const char *text, struct net_addr *addr, int *prefix_len,
 	if (slash == NULL)
 		return 0;
 	slash++;
-	if (maxlen == 32 && strchr(slash, '.') != NULL) {
+	if (maxlen == IPV4_BITS && strchr(slash, '.') != NULL) {
 		struct in_addr mask;
 		uint32_t m;
 		int bits = 0;

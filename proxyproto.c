@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
-#include <time.h>
 
+#include "buf.h"
 #include "proxyproto.h"
 
 static const unsigned char v2_sig[12] = {
@@ -33,6 +33,16 @@ static const unsigned char v2_sig[12] = {
 #define V2_FAM_INET6 0x2
 #define V2_FAM_UNIX  0x3
 #define V2_UNIX_PATH 108
+
+/* The v2 header: the signature, then these bytes, then the length's. */
+#define V2_VER_CMD sizeof(v2_sig)       /* version << 4 | command */
+#define V2_FAM (V2_VER_CMD + 1)         /* family << 4 | transport */
+#define V2_LEN (V2_FAM + 1)             /* 16 bits: what follows */
+#define V2_HDR_LEN (V2_LEN + 2)
+
+/* The v1 signature: the line starts with it. */
+static const char v1_sig[] = "PROXY ";
+#define V1_SIG_LEN (sizeof(v1_sig) - 1)
 
 /* ---- parsing v1 ---- */
 
@@ -154,6 +164,13 @@ v1_addresses(int family, const char *p, const char *end, struct proxy_hdr *h)
 	return 0;
 }
 
+/* Is the field [p, p + len) exactly word? */
+static int
+field_is(const char *p, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(p, word, len) == 0;
+}
+
 static int
 parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 {
@@ -163,28 +180,28 @@ parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 	size_t line_len, fam_len;
 	int rc;
 
-	if (memcmp(buf, "PROXY ", len < 6 ? len : 6) != 0)
+	if (memcmp(buf, v1_sig, len < V1_SIG_LEN ? len : V1_SIG_LEN) != 0)
 		return -PROXY_ERR_NOT_HDR;
 	if ((lf = memchr(buf, '\n', scan)) == NULL)
 		return len >= PROXY_V1_MAX ? -PROXY_ERR_BAD_HDR : 0;
 	line_len = (size_t)(lf - buf) + 1;
-	if (line_len < 8 || lf[-1] != '\r')
+	if (line_len < V1_SIG_LEN + 2 || lf[-1] != '\r')   /* + CRLF */
 		return -PROXY_ERR_BAD_HDR;
-	p = (const char *)buf + 6;
+	p = (const char *)buf + V1_SIG_LEN;
 	end = (const char *)lf - 1;
 	if (memchr(p, '\r', (size_t)(end - p)) != NULL)
 		return -PROXY_ERR_BAD_HDR;      /* a bare CR inside */
 	if (next_field(&p, end, &fam, &fam_len) < 0)
 		return -PROXY_ERR_BAD_HDR;
 	h->version = 1;
-	if (fam_len == 7 && memcmp(fam, "UNKNOWN", 7) == 0) {
+	if (field_is(fam, fam_len, "UNKNOWN")) {
 		/* the short form (HAProxy's) or with anything after it */
 		h->local = 1;
 		return (int)line_len;
 	}
-	if (fam_len == 4 && memcmp(fam, "TCP4", 4) == 0)
+	if (field_is(fam, fam_len, "TCP4"))
 		rc = v1_addresses(AF_INET, p, end, h);
-	else if (fam_len == 4 && memcmp(fam, "TCP6", 4) == 0)
+	else if (field_is(fam, fam_len, "TCP6"))
 		rc = v1_addresses(AF_INET6, p, end, h);
 	else
 		rc = -PROXY_ERR_BAD_PROTO;
@@ -261,16 +278,17 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 	unsigned cmd, fam, transport;
 	size_t total;
 
-	if (memcmp(buf, v2_sig, len < 12 ? len : 12) != 0)
+	if (memcmp(buf, v2_sig, len < sizeof(v2_sig) ? len :
+	    sizeof(v2_sig)) != 0)
 		return -PROXY_ERR_NOT_HDR;
-	if (len > 12 && buf[12] >> 4 != 2)
+	if (len > V2_VER_CMD && buf[V2_VER_CMD] >> 4 != 2)
 		return -PROXY_ERR_NOT_HDR;
-	if (len < 16)
+	if (len < V2_HDR_LEN)
 		return 0;
-	cmd = buf[12] & 0xf;
-	fam = buf[13] >> 4;
-	transport = buf[13] & 0xf;
-	total = 16 + (size_t)get16(buf + 14);
+	cmd = buf[V2_VER_CMD] & 0xf;
+	fam = buf[V2_FAM] >> 4;
+	transport = buf[V2_FAM] & 0xf;
+	total = V2_HDR_LEN + (size_t)get16(buf + V2_LEN);
 	if (cmd != V2_CMD_LOCAL && cmd != V2_CMD_PROXY)
 		return -PROXY_ERR_BAD_HDR;
 	if (len < total)
@@ -283,15 +301,16 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 	}
 	if (fam > V2_FAM_UNIX || transport > 2)
 		return -PROXY_ERR_BAD_PROTO;
-	if (total - 16 < addr_len[fam] ||
-	    !tlvs_ok(buf + 16 + addr_len[fam], total - 16 - addr_len[fam]))
+	if (total - V2_HDR_LEN < addr_len[fam] ||
+	    !tlvs_ok(buf + V2_HDR_LEN + addr_len[fam],
+	    total - V2_HDR_LEN - addr_len[fam]))
 		return -PROXY_ERR_BAD_HDR;
 	if (fam == V2_FAM_INET)
-		v2_inet(buf + 16, h);
+		v2_inet(buf + V2_HDR_LEN, h);
 	else if (fam == V2_FAM_INET6)
-		v2_inet6(buf + 16, h);
+		v2_inet6(buf + V2_HDR_LEN, h);
 	else if (fam == V2_FAM_UNIX)
-		v2_unix(buf + 16, h);
+		v2_unix(buf + V2_HDR_LEN, h);
 	else
 		h->local = 1;   /* UNSPEC */
 	return (int)total;
@@ -312,15 +331,6 @@ proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h)
 
 /* ---- receiving ---- */
 
-static int64_t
-clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd has events (deadline 0: forever); 0, or -1 on timeout
  * (errno ETIMEDOUT) or a poll error. */
 static int
@@ -331,7 +341,7 @@ wait_fd(int fd, short events, int64_t deadline)
 		int left = -1, rc;
 
 		if (deadline > 0) {
-			int64_t ms = deadline - clock_ms();
+			int64_t ms = deadline - now_ms();
 			if (ms <= 0) {
 				errno = ETIMEDOUT;
 				return -1;
@@ -361,7 +371,7 @@ proxy_recv(int fd, int timeout_ms, struct sockaddr_storage *src,
 {
 	/* a child reads one header in its life: no need for the stack */
 	static unsigned char buf[PROXY_V2_MAX];
-	int64_t deadline = timeout_ms > 0 ? clock_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	size_t have = 0;
 	struct proxy_hdr h;
 
@@ -479,47 +489,48 @@ build_v1(char *out, size_t cap, const struct sockaddr_storage *src,
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-/* The 16 fixed bytes and the address block; returns the length. */
+/* The V2_HDR_LEN fixed bytes and the address block; returns the length. */
 static size_t
 build_v2(unsigned char *out, const struct sockaddr_storage *src,
     const struct sockaddr_storage *dst)
 {
+	unsigned char *a = out + V2_HDR_LEN;    /* the address block */
 	size_t body = 0;
 
 	memcpy(out, v2_sig, sizeof(v2_sig));
-	out[12] = 0x20 | (src != NULL ? V2_CMD_PROXY : V2_CMD_LOCAL);
-	out[13] = 0x00;                 /* UNSPEC, for LOCAL and unknowns */
+	out[V2_VER_CMD] = 0x20 | (src != NULL ? V2_CMD_PROXY : V2_CMD_LOCAL);
+	out[V2_FAM] = 0x00;                 /* UNSPEC, for LOCAL and unknowns */
 	if (is_inet(src) && is_inet(dst) && src->ss_family == AF_INET &&
 	    dst->ss_family == AF_INET) {
 		const struct sockaddr_in *si = (const struct sockaddr_in *)src;
 		const struct sockaddr_in *di = (const struct sockaddr_in *)dst;
-		out[13] = V2_FAM_INET << 4 | 0x1;       /* TCP over IPv4 */
-		memcpy(out + 16, &si->sin_addr, 4);
-		memcpy(out + 20, &di->sin_addr, 4);
-		memcpy(out + 24, &si->sin_port, 2);
-		memcpy(out + 26, &di->sin_port, 2);
+		out[V2_FAM] = V2_FAM_INET << 4 | 0x1;       /* TCP over IPv4 */
+		memcpy(a, &si->sin_addr, 4);
+		memcpy(a + 4, &di->sin_addr, 4);
+		memcpy(a + 8, &si->sin_port, 2);
+		memcpy(a + 10, &di->sin_port, 2);
 		body = 12;
 	} else if (is_inet(src) && is_inet(dst)) {
 		struct sockaddr_in6 s6, d6;
 		as_inet6(src, &s6);
 		as_inet6(dst, &d6);
-		out[13] = V2_FAM_INET6 << 4 | 0x1;      /* TCP over IPv6 */
-		memcpy(out + 16, &s6.sin6_addr, 16);
-		memcpy(out + 32, &d6.sin6_addr, 16);
-		memcpy(out + 48, &s6.sin6_port, 2);
-		memcpy(out + 50, &d6.sin6_port, 2);
+		out[V2_FAM] = V2_FAM_INET6 << 4 | 0x1;      /* TCP over IPv6 */
+		memcpy(a, &s6.sin6_addr, 16);
+		memcpy(a + 16, &d6.sin6_addr, 16);
+		memcpy(a + 32, &s6.sin6_port, 2);
+		memcpy(a + 34, &d6.sin6_port, 2);
 		body = 36;
 	}
-	out[14] = (unsigned char)(body >> 8);
-	out[15] = (unsigned char)body;
-	return 16 + body;
+	out[V2_LEN] = (unsigned char)(body >> 8);
+	out[V2_LEN + 1] = (unsigned char)body;
+	return V2_HDR_LEN + body;
 }
 
 /* Writes all of data within the deadline; the fd may be non-blocking. */
 static int
 send_all(int fd, const unsigned char *data, size_t len, int timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? clock_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 
 	while (len > 0) {
 		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);

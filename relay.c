@@ -1,24 +1,20 @@
 /*
  * relay.c - the poll() loop that moves bytes between client and server.
  *
- * Each direction is a flow with its own buffer. A flow forwards only the
- * bytes its framing says belong to the current message ("ready"); bytes
- * past the end stay in the buffer, where the next request starts. Each
- * side has an idle timeout that runs only while that side is expected to
- * do something, so that the client timer is suspended while the server
- * prepares its response.
+ * Each direction is a flow with its own buffer (buf.c). A flow forwards
+ * only the bytes its framing says belong to the current message
+ * ("ready"); bytes past the end stay in the buffer, where the next
+ * request starts. Each side has an idle timeout that runs only while
+ * that side is expected to do something, so that the client timer is
+ * suspended while the server prepares its response.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "relay.h"
@@ -41,100 +37,6 @@
  * memory; the next message faults a zeroed page in again.
  */
 #define TRIM_IDLE_MS 500
-#define PAGE_BYTES 4096
-
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static size_t
-page_round(size_t n)
-{
-	return (n + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
-}
-
-/*
- * Fresh anonymous pages, not malloc: a pointer into malloc's arena would
- * share pages with what the parent allocated, and writing there copies
- * them (and malloc's own bookkeeping) into every child. A page of a
- * mapping costs memory only once touched.
- */
-void *
-pages_map(size_t len)
-{
-	void *p = mmap(NULL, page_round(len), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-void
-pages_unmap(void *p, size_t len)
-{
-	if (p != NULL)
-		(void)munmap(p, page_round(len));
-}
-
-/* The pages go back to the kernel; they read as zeros from then on. */
-void
-pages_release(void *p, size_t len)
-{
-	/* Advice only: on failure the pages simply stay. */
-	(void)madvise(p, page_round(len), MADV_DONTNEED);
-}
-
-int
-buf_alloc(struct buf *b, size_t cap)
-{
-	b->data = pages_map(cap);
-	b->cap = cap;
-	b->start = b->len = 0;
-	b->touched = 1;         /* callers may read into it directly */
-	return b->data ? 0 : -1;
-}
-
-void
-buf_free(struct buf *b)
-{
-	pages_unmap(b->data, b->cap);
-	b->data = NULL;
-}
-
-/* An empty buffer's pages go back to the kernel. */
-static void
-buf_trim(struct buf *b)
-{
-	if (!b->touched || b->len > 0)
-		return;
-	b->start = 0;
-	b->touched = 0;
-	pages_release(b->data, b->cap);
-}
-
-void
-buf_consume(struct buf *b, size_t n)
-{
-	b->start += n;
-	b->len -= n;
-	if (b->len == 0)
-		b->start = 0;
-}
-
-/* Room to read into, moving pending bytes to the front if needed. */
-static size_t
-buf_room(struct buf *b)
-{
-	if (b->start + b->len == b->cap && b->start > 0) {
-		memmove(b->data, b->data + b->start, b->len);
-		b->start = 0;
-	}
-	return b->cap - b->start - b->len;
-}
 
 void
 side_shutdown(struct side *s)
@@ -457,7 +359,13 @@ relay_flush(struct flow **flows, int nflows, struct side **culprit)
 	return RELAY_DONE;
 }
 
-/* The poll set: POLLOUT for blocked writers, POLLIN for readers. */
+/* A flow polls at most two descriptors: its writer and its reader. */
+#define POLLFDS_PER_FLOW 2
+
+/*
+ * The poll set: POLLOUT for blocked writers, POLLIN for readers; owner[]
+ * says whose entry it is, is_write[] which way.
+ */
 static int
 relay_poll_set(struct flow **flows, int nflows, struct pollfd *pfd,
     int *owner, int *is_write)
@@ -506,8 +414,9 @@ static enum relay_status
 relay_loop(struct flow **flows, int nflows, int wait_for,
     struct side **culprit)
 {
-	struct pollfd pfd[8];
-	int owner[8], is_write[8];
+	struct pollfd pfd[POLLFDS_PER_FLOW * nflows];
+	int owner[POLLFDS_PER_FLOW * nflows];
+	int is_write[POLLFDS_PER_FLOW * nflows];
 
 	for (;;) {
 		int npfd, timeout = -1, trim, rc;

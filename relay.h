@@ -10,27 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "framing.h"
-
-/* Bytes [start, start + len) of data are pending. */
-struct buf {
-	char *data;
-	size_t cap, start, len;
-	int touched;             /* pages may be in memory (see relay_run) */
-};
-
-/* data is a mapping of its own, so that an idle tunnel can hand its
- * pages back to the kernel; buf_free() unmaps it. */
-int  buf_alloc(struct buf *b, size_t cap);
-void buf_free(struct buf *b);
-void buf_consume(struct buf *b, size_t n);
-
-/* Page-aligned anonymous memory (NULL on failure), for what a child
- * allocates per connection; pages_release() gives the pages back while
- * keeping the mapping (they read as zeros afterwards). */
-void *pages_map(size_t len);
-void  pages_unmap(void *p, size_t len);
-void  pages_release(void *p, size_t len);
 
 /* One end of the connection: the client (fds 0/1 in inetd mode) or the
  * server. Activity on either fd restarts its idle timer. */
@@ -84,8 +65,8 @@ void flow_start(struct flow *f, enum flow_mode mode, enum http_body body,
     unsigned long long length);
 
 /*
- * Runs the flows until flows[wait_for] is done (wait_for < 0: all of
- * them), a head is complete, or something fails.
+ * Runs the flows (nflows >= 1) until flows[wait_for] is done (wait_for
+ * < 0: all of them), a head is complete, or something fails.
  */
 enum relay_status relay_run(struct flow **flows, int nflows, int wait_for,
     struct side **culprit);
@@ -95,7 +76,5 @@ int relay_write_all(int fd, const char *data, size_t len, int timeout_ms);
 
 /* Half-closes the side's write direction (closes it if it is a pipe). */
 void side_shutdown(struct side *s);
-
-int64_t now_ms(void);
 
 #endif

@@ -5,6 +5,10 @@
  * otherwise; this is how a log line can say how busy the proxy is, how
  * leastconn finds the least loaded server, how a server's maxconn holds
  * across processes and how a check's verdict reaches every child.
+ *
+ * What a child holds (a server slot, a backend connection, a place in a
+ * queue) is also written in the child's own record there, so that the
+ * parent gives it back when the child ends, however it ends.
  */
 #ifndef WSPROXY_SCOREBOARD_H
 #define WSPROXY_SCOREBOARD_H
@@ -21,28 +25,78 @@ struct sb_counts {
 };
 
 /*
- * Maps a scoreboard for cfg (numbering its proxies and servers) and
- * unmaps the previous one (children keep their own mapping). Every server
- * starts UP, as HAProxy's do. Returns 0, or -1 with the previous one still
- * in place.
+ * Maps a new generation of the scoreboard for cfg (numbering its proxies
+ * and servers), with a record for each of cfg->maxconn children. The
+ * previous generation stays mapped while children forked with it live:
+ * they keep using it, and the parent gives their holdings back into it.
+ * Every server starts UP, as HAProxy's do. Returns 0, or -1 with the
+ * previous one still in place.
  */
 int scoreboard_init(struct config *cfg);
 
+/*
+ * A reload that fails after scoreboard_init(cfg) succeeded: the previous
+ * generation is the current one again (and the configuration still in
+ * use numbers its proxies as before), the one made for cfg is unmapped.
+ * Nothing happens unless the newest generation is cfg's and has no
+ * child yet.
+ */
+void scoreboard_undo(const struct config *cfg);
+
+/* ---- the parent's own counts: taken at fork, given back at reap ---- */
+
 void sb_add_process(int delta);
 void sb_add_frontend(const struct proxy *fe, int delta);
-void sb_add_backend(const struct proxy *be, int delta);
-void sb_add_server(const struct server *srv, int delta);
 void sb_set_process(int value);
 
 /* A frontend's live connections (the parent keeps it, for maxconn). */
 int sb_frontend_conns(const struct proxy *fe);
 
+/* ---- what a child holds ---- */
+
+/* A child's record, in the shared mapping of its generation. */
+struct sb_holder;
+
+/*
+ * The parent, before it forks a connection's child: a free record of the
+ * current generation, or NULL if there is none (logged; the connection
+ * must then be refused, as when fork fails).
+ */
+struct sb_holder *sb_holder_claim(void);
+
+/* The child, first thing after the fork: its holdings go into h. */
+void sb_holder_enter(struct sb_holder *h);
+
+/*
+ * The parent, once the child is reaped (or its fork failed): gives back
+ * whatever h still holds, into h's generation, and frees h. A generation
+ * that a reload replaced is unmapped with its last record.
+ */
+void sb_holder_release(struct sb_holder *h);
+
+/*
+ * A child holds at most one server slot, one backend connection and one
+ * queue place at a time; each is taken and given back through these,
+ * which keep the child's record (if it has one) in step with the count.
+ */
+
 /*
  * Takes one of srv's connection slots if it has fewer than maxconn
- * (0: no limit): 1 if taken (release it with sb_add_server(srv, -1)).
+ * (0: no limit): 1 if taken (give it back with sb_release_server).
  */
 int sb_take_server(const struct server *srv, int maxconn);
+void sb_release_server(const struct server *srv);
 int sb_server_conns(const struct server *srv);
+
+/* A connection to a server of be is open (%bc). */
+void sb_hold_backend(const struct proxy *be);
+void sb_release_backend(const struct proxy *be);
+
+/* A request waits in be's queue (%bq). */
+void sb_enter_queue(const struct proxy *be);
+void sb_leave_queue(const struct proxy *be);
+
+/* ---- health and balancing ---- */
 
 /* Health: written by the checker, read by children. */
 int sb_server_up(const struct server *srv);
@@ -50,9 +104,6 @@ void sb_set_server_up(const struct server *srv, int up);
 
 /* A backend's round-robin position: returns it, then advances it. */
 unsigned sb_next_rr(const struct proxy *be);
-
-/* Requests of be waiting in its queue. */
-void sb_add_queue(const struct proxy *be, int delta);
 
 /* be and srv may be NULL. */
 void sb_read(const struct proxy *fe, const struct proxy *be,

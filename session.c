@@ -6,24 +6,28 @@
  * to a new server connection with "Connection: close", and its response
  * relayed back. A 101 answer to an upgrade turns the connection into a
  * byte tunnel with the chosen backend's timeouts.
+ *
+ * Getting to a server (queue, retries, redispatch) is connect.c's, the
+ * X-Forwarded-For decision forwardfor.c's, and the PROXY header of an
+ * accept-proxy listener acceptproxy.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "acceptproxy.h"
 #include "accesslog.h"
+#include "buf.h"
+#include "connect.h"
+#include "forwardfor.h"
 #include "http.h"
-#include "lb.h"
 #include "log.h"
 #include "match.h"
 #include "net.h"
-#include "proxyproto.h"
 #include "relay.h"
 #include "scoreboard.h"
 #include "session.h"
@@ -40,14 +44,12 @@ struct txn {
 	struct timeval date;            /* first byte, or the accept */
 	int64_t start_ms;
 	int64_t head_ms;                /* 0: stage not reached */
-	int64_t queue_start_ms, queue_end_ms;   /* waiting for a slot */
-	int64_t connect_start_ms, connected_ms, response_ms;
+	struct connect_trace conn;      /* queue, connect, server, retries */
+	int64_t response_ms;
 	int status;                     /* -1: nothing sent */
 	unsigned long long bytes_before;
 	char term[2];                   /* %tsc's first two characters */
 	const struct proxy *be;
-	const struct server *srv;
-	int retries, redispatched;
 	char line[1024];                /* the request line, for the log */
 	size_t line_len;                /* 0: <BADREQ> */
 };
@@ -78,7 +80,8 @@ struct request_info {
 	int websocket;          /* ... and Upgrade lists "websocket" */
 };
 
-enum { KEEP_CLIENT = 1, CLOSE_CLIENT = 0 };
+/* After a request: is the client's connection kept for another one? */
+enum client_next { CLIENT_CLOSE, CLIENT_KEEP };
 
 /* Writes head bytes of our own (an error page, an interim head). */
 static int
@@ -141,31 +144,32 @@ static void
 txn_record(const struct session *s, struct access_record *r, int final)
 {
 	const struct txn *t = &s->txn;
+	const struct connect_trace *c = &t->conn;
 
 	memset(r, 0, sizeof(*r));
 	r->src = &s->src;
 	r->date = t->date;
 	r->frontend = s->fe->name;
 	r->backend = t->be ? t->be->name : NULL;
-	r->server = t->srv && t->connected_ms ? t->srv->name : NULL;
-	if (t->srv && t->connect_start_ms && !t->connected_ms)
-		r->server = t->srv->name;       /* named even when refused */
+	r->server = c->srv && c->connected_ms ? c->srv->name : NULL;
+	if (c->srv && c->connect_start_ms && !c->connected_ms)
+		r->server = c->srv->name;       /* named even when refused */
 	r->t_request = elapsed(t->start_ms, t->head_ms);
-	r->t_queue = t->queue_end_ms ?
-	    elapsed(t->queue_start_ms, t->queue_end_ms) :
-	    t->connect_start_ms ? 0 : -1;
-	r->t_connect = elapsed(t->connect_start_ms, t->connected_ms);
-	r->t_response = elapsed(t->connected_ms, t->response_ms);
+	r->t_queue = c->queue_end_ms ?
+	    elapsed(c->queue_start_ms, c->queue_end_ms) :
+	    c->connect_start_ms ? 0 : -1;
+	r->t_connect = elapsed(c->connect_start_ms, c->connected_ms);
+	r->t_response = elapsed(c->connected_ms, t->response_ms);
 	r->t_total = (int)(now_ms() - t->start_ms);
 	r->status = t->status;
 	r->bytes = s->client.bytes_out - t->bytes_before;
 	r->term[0] = t->term[0];
 	r->term[1] = t->term[1];
-	r->retries = t->retries;
-	r->redispatched = t->redispatched;
+	r->retries = c->retries;
+	r->redispatched = c->redispatched;
 	r->request_line = t->line_len ? t->line : NULL;
 	r->request_line_len = t->line_len;
-	sb_read(s->fe, t->be, t->srv, &r->counts);
+	sb_read(s->fe, t->be, c->srv, &r->counts);
 	if (final) {
 		/* tcplog: the whole connection */
 		r->date = s->accept_date;
@@ -356,275 +360,51 @@ route(const struct session *s, const struct http_msg *req)
 	return NULL;
 }
 
-static void
-server_addr(const struct session *s, const struct server *srv,
-    struct net_addr *addr)
-{
-	int client_port = net_port(&s->dst);
-
-	*addr = srv->addr;
-	if (srv->port_mode == PORT_CLIENT)
-		net_set_port(&addr->ss, client_port);
-	else if (srv->port_mode == PORT_OFFSET)
-		net_set_port(&addr->ss, client_port + srv->port_offset);
-}
-
-/* One connect attempt; 0 = connected, -1 = refused/error, -2 = timeout. */
-static int
-connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
-{
-	int in_progress;
-	struct pollfd pfd;
-	int fd = net_connect_nonblock(addr, &in_progress);
-
-	if (fd < 0)
-		return -1;
-	if (in_progress) {
-		pfd = (struct pollfd){ fd, POLLOUT, 0 };
-		int rc;
-		do
-			rc = poll(&pfd, 1, timeout_ms > 0 ? timeout_ms : -1);
-		while (rc < 0 && errno == EINTR);
-		if (rc == 0) {
-			close(fd);
-			return -2;
-		}
-		/* Writable with no error flag is connected: no need to
-		 * ask SO_ERROR (a system call less per request). */
-		if (rc < 0 || (pfd.revents & (POLLERR | POLLHUP))) {
-			close(fd);
-			return -1;
-		}
-	}
-	net_set_nodelay(fd);
-	*fd_out = fd;
-	return 0;
-}
-
-/* Polling step while queued: how soon a freed slot is noticed. */
-#define QUEUE_POLL_MS 10
-
 /*
- * The client's connection is dead (reset, or shut both ways) while its
- * request waited. A mere FIN is not enough: a client may half-close
- * after its request and still want the answer (HAProxy without
- * "option abortonclose" keeps such requests queued too).
+ * Connects the request to a server of be (connect.c); the log line
+ * learns how that went.
  */
 static int
-client_gone(const struct session *s)
+connect_server(struct session *s, const struct proxy *be)
 {
-	struct pollfd pfd = { s->client.rfd, 0, 0 };
-
-	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
-}
-
-/*
- * Takes a server slot for the request: at once if a usable server has
- * one free, else waiting in the backend's queue until one frees up,
- * "timeout queue" (default: timeout connect) passes, or the client goes
- * away. Children cannot hand each other a slot, so the queue is a poll of
- * the scoreboard every QUEUE_POLL_MS, not a FIFO. Returns the server, or
- * NULL with the termination state set.
- */
-static const struct server *
-take_server(struct session *s, const struct proxy *be,
-    const struct server *avoid)
-{
-	int full, gone = 0;
-	int timeout = be->to.queue ? be->to.queue : be->to.connect;
-	const struct server *srv = lb_pick(be, &s->src, avoid, &full);
-	int64_t deadline = now_ms() + timeout;
-
-	if (srv != NULL || !full) {
-		if (srv == NULL)
-			txn_end(s, 'S', 'C');   /* no server is usable */
-		return srv;
-	}
-	sb_add_queue(be, 1);
-	while (srv == NULL && full) {
-		if ((gone = client_gone(s)) || (timeout > 0 &&
-		    now_ms() >= deadline))
-			break;
-		(void)poll(NULL, 0, QUEUE_POLL_MS);
-		srv = lb_pick(be, &s->src, avoid, &full);
-	}
-	sb_add_queue(be, -1);
-	s->txn.queue_end_ms = now_ms();
-	if (srv == NULL && !full)
-		txn_end(s, 'S', 'C');   /* every server went away meanwhile */
-	else if (srv == NULL)
-		txn_end(s, gone ? 'C' : 's', 'Q');  /* client left / timeout */
-	return srv;
-}
-
-/*
- * HAProxy's redispatch rule: with "option redispatch" the last retry goes
- * to another server, and with a rotating algorithm over several servers
- * every retry does (so a dead server costs no pause at all).
- */
-static int
-redispatch_now(const struct proxy *be, int attempt)
-{
-	if (!(be->options & OPT_REDISPATCH) || attempt == 0)
-		return 0;
-	if ((be->balance == BALANCE_ROUNDROBIN ||
-	    be->balance == BALANCE_STATIC_RR) && lb_usable(be) > 1)
-		return 1;
-	return attempt == be->retries;
-}
-
-/* Connected: the PROXY header first, if the server wants one. */
-static int
-server_greeting(const struct session *s, const struct server *srv, int fd,
-    int timeout_ms)
-{
-	if (srv->send_proxy == 0)
-		return 0;
-	return proxy_send(fd, srv->send_proxy, &s->src, &s->dst, timeout_ms);
-}
-
-/*
- * Before retrying the same server: after a refusal wait min(timeout
- * connect, 1s); after a connect timeout go again at once (HAProxy).
- */
-static void
-retry_pause(const struct proxy *be, int rc)
-{
-	int pause = be->to.connect && be->to.connect < 1000 ?
-	    be->to.connect : 1000;
-
-	if (rc == -1)
-		(void)poll(NULL, 0, pause);
-}
-
-/*
- * Connects to the backend: retries + 1 attempts, on a server chosen by
- * the backend's balance algorithm; a retry stays on the same server
- * unless redispatch_now() says otherwise. The server's slot is held from
- * the choice through every retry on it until close_server().
- */
-static int
-connect_backend(struct session *s, const struct proxy *be)
-{
+	struct connect_client c = { s->client.rfd, &s->src, &s->dst };
 	struct txn *t = &s->txn;
-	const struct server *srv;
-	int fd = -1, rc = -1;
+	int fd;
 
 	t->be = be;
-	t->queue_start_ms = now_ms();
-	if ((srv = take_server(s, be, NULL)) == NULL)
-		return -1;
-	t->connect_start_ms = now_ms();
-	for (int attempt = 0; attempt <= be->retries; attempt++) {
-		struct net_addr addr;
-
-		if (redispatch_now(be, attempt)) {
-			sb_add_server(srv, -1);
-			t->redispatched = 1;
-			if ((srv = take_server(s, be, srv)) == NULL) {
-				t->srv = NULL;
-				return -1;
-			}
-		}
-		t->srv = srv;
-		t->retries = attempt;
-		server_addr(s, srv, &addr);
-		rc = connect_once(&addr, be->to.connect, &fd);
-		if (rc == 0 && server_greeting(s, srv, fd, be->to.connect) < 0) {
-			close(fd);
-			rc = -1;
-		}
-		if (rc == 0) {
-			t->connected_ms = now_ms();
-			sb_add_backend(be, 1);
-			return fd;
-		}
-		if (attempt < be->retries && !redispatch_now(be, attempt + 1))
-			retry_pause(be, rc);
-	}
-	sb_add_server(srv, -1);
-	/* SC--: refused; sC--: the connect timed out */
-	txn_end(s, rc == -2 ? 's' : 'S', 'C');
-	return -1;
+	fd = connect_backend(be, &c, &t->conn);
+	if (fd < 0)
+		txn_end(s, t->conn.term[0], t->conn.term[1]);
+	s->server.rfd = s->server.wfd = fd;
+	return fd;
 }
 
 static void
 close_server(struct session *s)
 {
-	close(s->server.rfd);
+	connect_close(s->server.rfd, s->txn.be, s->txn.conn.srv);
 	s->server.rfd = s->server.wfd = -1;
-	sb_add_backend(s->txn.be, -1);
-	sb_add_server(s->txn.srv, -1);
 }
 
 /* ---- forwarding ---- */
+
+/* Header names as http_hdr_find() takes them: lower case; their lengths
+ * are counted by the compiler (sizeof - 1). */
+static const char ws_key_name[] = "sec-websocket-key";
+static const char ws_accept_name[] = "sec-websocket-accept";
+
+/* Sec-WebSocket-Key: a 16-byte nonce in base64 (RFC 6455 4.1). */
+#define WS_NONCE_BYTES ((size_t)16)
+#define WS_KEY_LEN (4 * ((WS_NONCE_BYTES + 2) / 3))
 
 static int
 websocket_key_ok(const struct http_msg *req)
 {
 	int idx = 0;
-	const struct http_hdr *h = http_hdr_find(req, "sec-websocket-key", 17,
-	    &idx);
+	const struct http_hdr *h = http_hdr_find(req, ws_key_name,
+	    sizeof(ws_key_name) - 1, &idx);
 
-	return h != NULL && h->value_len == 24;
-}
-
-static int
-xff_applies(const struct proxy *px, const struct sockaddr_storage *src)
-{
-	struct acl_input in = { NULL, src, 0 };
-	struct acl_pattern pat;
-	struct acl_expr expr;
-
-	if (!(px->options & OPT_FORWARDFOR))
-		return 0;
-	if (px->xff_except_len < 0)
-		return 1;
-	/* "except NET": reuse the ACL's address matching. */
-	memset(&expr, 0, sizeof(expr));
-	memset(&pat, 0, sizeof(pat));
-	pat.net = px->xff_except;
-	pat.prefix_len = px->xff_except_len;
-	expr.fetch = FETCH_SRC;
-	expr.match = MATCH_IP;
-	expr.pats = &pat;
-	expr.npats = 1;
-	struct acl acl = { NULL, &expr, 1, NULL };
-	struct acl_term term = { &acl, 0 };
-	struct acl_group group = { &term, 1 };
-	struct acl_cond cond = { 0, &group, 1 };
-	return !acl_cond_eval(&cond, &in);
-}
-
-/* option forwardfor on the frontend or the backend (HAProxy §2.6). */
-static void
-forwardfor(const struct session *s, const struct proxy *be,
-    const struct http_msg *req, struct http_fwd_opts *opts, char *ip,
-    size_t iplen)
-{
-	const struct proxy *fe = s->fe;
-	int fe_on = (fe->options & OPT_FORWARDFOR) != 0;
-	int be_on = be != fe && (be->options & OPT_FORWARDFOR) != 0;
-	int if_none = 1, idx = 0;
-	const char *name;
-
-	if (!fe_on && !be_on)
-		return;
-	if ((fe_on && !xff_applies(fe, &s->src)) ||
-	    (be_on && !xff_applies(be, &s->src)) ||
-	    (s->src.ss_family != AF_INET && s->src.ss_family != AF_INET6))
-		return;
-	name = be_on && be->xff_header ? be->xff_header :
-	    fe_on && fe->xff_header ? fe->xff_header : "X-Forwarded-For";
-	if (fe_on)
-		if_none &= (fe->options & OPT_XFF_IFNONE) != 0;
-	if (be_on)
-		if_none &= (be->options & OPT_XFF_IFNONE) != 0;
-	if (if_none && http_hdr_find(req, name, strlen(name), &idx) != NULL)
-		return;
-	net_ntop(&s->src, ip, iplen);
-	opts->xff_name = name;
-	opts->xff_value = ip;
+	return h != NULL && h->value_len == WS_KEY_LEN;
 }
 
 /* 101 is valid only for an upgrade request, with upgrade in Connection,
@@ -638,7 +418,8 @@ upgrade_response_ok(const struct request_info *ri,
 	if (!ri->upgrade || !(resp->conn_tokens & CONN_UPGRADE))
 		return 0;
 	if (resp->upgrade_websocket &&
-	    http_hdr_find(resp, "sec-websocket-accept", 20, &idx) == NULL)
+	    http_hdr_find(resp, ws_accept_name, sizeof(ws_accept_name) - 1,
+	    &idx) == NULL)
 		return 0;
 	return 1;
 }
@@ -692,16 +473,19 @@ run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
 	txn_end_relay(s, st, culprit, 'D');
 }
 
-/*
- * What to do once the response head is known: an error status for the
- * client, 0 to wait for another head (after an interim 1xx), -1 when the
- * connection is over (a tunnel that ended, a client gone), or KEEP_CLIENT
- * / CLOSE_CLIENT with the body flow set up (*final set).
- */
-static int
+/* What a response head means for the exchange. */
+enum response_step {
+	RESPONSE_INTERIM,       /* a 1xx passed on: wait for another head */
+	RESPONSE_INVALID,       /* unusable: the client gets a 502 */
+	RESPONSE_OVER,          /* a tunnel that ended, or a client gone */
+	RESPONSE_BODY_KEEP,     /* the body flow is set up; keep the client */
+	RESPONSE_BODY_CLOSE     /* ... and close the client after it */
+};
+
+/* What to do once the response head is known. */
+static enum response_step
 handle_response(struct session *s, const struct proxy *be,
-    const struct request_info *ri, struct flow *up, struct flow *down,
-    int *final)
+    const struct request_info *ri, struct flow *up, struct flow *down)
 {
 	struct http_msg resp;
 	size_t head_len = http_head_end(s->sbuf.data + s->sbuf.start,
@@ -709,45 +493,41 @@ handle_response(struct session *s, const struct proxy *be,
 	const char *head = s->sbuf.data + s->sbuf.start;
 	int client_close;
 
-	*final = 0;
 	s->txn.response_ms = now_ms();
 	if (http_parse_response(head, head_len, &resp, s->resp_hdrs,
 	    s->cfg->maxhdr, ri->is_head) < 0 ||
 	    (resp.status == 101 && !upgrade_response_ok(ri, &resp))) {
 		txn_end(s, 'P', 'H');
-		return 502;
+		return RESPONSE_INVALID;
 	}
 	s->txn.status = resp.status;
 	if (resp.status == 101) {
 		/* The head goes out as it came, from sbuf, ahead of any
 		 * frames that followed it there. */
 		run_tunnel(s, be, up, down);
-		*final = 1;
-		return -1;
+		return RESPONSE_OVER;
 	}
 	if (resp.status < 200) {
 		/* Interim (100 Continue...): pass it on now, wait for more. */
 		buf_consume(&s->sbuf, head_len);
 		if (write_to_client(s, head, head_len) < 0) {
 			txn_end(s, 'C', 'H');
-			*final = 1;
-			return -1;
+			return RESPONSE_OVER;
 		}
-		return 0;
+		return RESPONSE_INTERIM;
 	}
 	client_close = s->fe->conn_mode == CONN_MODE_CLO || ri->wants_close ||
 	    resp.body == BODY_UNTIL_CLOSE;
 	http_build_response(&resp, client_close, ri->is_http10, &s->resp_head);
 	if (s->resp_head.overflow) {
 		txn_end(s, 'P', 'H');
-		return 502;
+		return RESPONSE_INVALID;
 	}
 	buf_consume(&s->sbuf, head_len);
 	down->pre = s->resp_head.data;
 	down->pre_len = s->resp_head.len;
 	flow_start(down, FLOW_BODY, resp.body, resp.content_length);
-	*final = 1;
-	return client_close ? CLOSE_CLIENT : KEEP_CLIENT;
+	return client_close ? RESPONSE_BODY_CLOSE : RESPONSE_BODY_KEEP;
 }
 
 /* The error page for a failed exchange, or 0 when none can be sent. */
@@ -767,16 +547,16 @@ exchange_error(const struct session *s, enum relay_status st,
 
 /*
  * Runs the exchange with the server: the request body goes up while the
- * response head is awaited, then the response body comes down. Returns
- * KEEP_CLIENT or CLOSE_CLIENT.
+ * response head is awaited, then the response body comes down.
  */
-static int
+static enum client_next
 exchange(struct session *s, const struct proxy *be,
     const struct request_info *ri, struct flow *up, struct flow *down)
 {
 	struct flow *flows[2] = { up, down };
 	struct side *culprit = NULL;
-	int keep = CLOSE_CLIENT, final = 0;
+	enum client_next next = CLIENT_CLOSE;
+	int final = 0;          /* the final response's body is under way */
 	enum relay_status st;
 
 	for (;;) {
@@ -785,20 +565,27 @@ exchange(struct session *s, const struct proxy *be,
 		    s->sbuf.start, s->sbuf.len) == 0)
 			st = relay_run(flows, 2, 1, &culprit);
 		if (st == RELAY_DONE)
-			return up->done ? keep : CLOSE_CLIENT;
+			return up->done ? next : CLIENT_CLOSE;
 		if (st != RELAY_HEAD)
 			break;
 		if (final)
-			return CLOSE_CLIENT;    /* a second head: impossible */
-		int rc = handle_response(s, be, ri, up, down, &final);
-		if (final && rc < 0)
-			return CLOSE_CLIENT;    /* tunnel ended, or client gone */
-		if (rc >= 400) {
-			send_error(s, rc);
-			return CLOSE_CLIENT;
+			return CLIENT_CLOSE;    /* a second head: impossible */
+		switch (handle_response(s, be, ri, up, down)) {
+		case RESPONSE_INTERIM:
+			continue;
+		case RESPONSE_INVALID:
+			send_error(s, 502);
+			return CLIENT_CLOSE;
+		case RESPONSE_OVER:
+			return CLIENT_CLOSE;
+		case RESPONSE_BODY_KEEP:
+			next = CLIENT_KEEP;
+			break;
+		case RESPONSE_BODY_CLOSE:
+			next = CLIENT_CLOSE;
+			break;
 		}
-		if (final)
-			keep = rc;
+		final = 1;
 	}
 	/* Once the response has started, closing is all that is left. */
 	txn_end_relay(s, st, culprit, final || culprit == &s->client ?
@@ -808,7 +595,7 @@ exchange(struct session *s, const struct proxy *be,
 		if (status != 0)
 			send_error(s, status);
 	}
-	return CLOSE_CLIENT;
+	return CLIENT_CLOSE;
 }
 
 static void
@@ -838,18 +625,18 @@ txn_set_line(struct session *s, const struct http_msg *req)
 }
 
 /* Our own answer instead of the server's; the connection ends. */
-static int
+static enum client_next
 refuse(struct session *s, int status, char who, char stage)
 {
 	if (who != 0)
 		txn_end(s, who, stage);
 	send_error(s, status);
 	txn_log(s, 0);
-	return CLOSE_CLIENT;
+	return CLIENT_CLOSE;
 }
 
 /* Sends the request on and relays what comes back. */
-static int
+static enum client_next
 forward(struct session *s, const struct proxy *be, struct http_msg *req,
     const struct request_info *ri, size_t head_len)
 {
@@ -857,10 +644,14 @@ forward(struct session *s, const struct proxy *be, struct http_msg *req,
 	struct flow up, down;
 	char ip[64];
 
-	forwardfor(s, be, req, &opts, ip, sizeof(ip));
+	forwardfor_header(s->fe, be, req, &s->src, &opts, ip, sizeof(ip));
 	http_build_request(req, &opts, &s->req_head);
-	if (s->req_head.overflow)
-		return -1;
+	if (s->req_head.overflow) {
+		/* our rewritten head did not fit: an internal error */
+		txn_end(s, 'I', 'R');
+		send_error(s, 500);
+		return CLIENT_CLOSE;
+	}
 	/* From here on the parsed head is not used: its bytes may move. */
 	buf_consume(&s->cbuf, head_len);
 	s->sbuf.start = s->sbuf.len = 0;
@@ -898,14 +689,14 @@ early_body_ok(const struct session *s, const struct http_msg *req,
 	return !fr.error;
 }
 
-/* Serves one request whose head is complete; KEEP_ or CLOSE_CLIENT. */
-static int
+/* Serves one request whose head is complete. */
+static enum client_next
 serve_request(struct session *s, size_t head_len)
 {
 	struct http_msg req;
 	struct request_info ri;
 	const struct proxy *be;
-	int keep;
+	enum client_next next;
 
 	if (http_parse_request(s->cbuf.data + s->cbuf.start, head_len, &req,
 	    s->req_hdrs, s->cfg->maxhdr) < 0) {
@@ -921,19 +712,12 @@ serve_request(struct session *s, size_t head_len)
 	be = route(s, &req);
 	if (be == NULL)
 		return refuse(s, 503, 'S', 'C');
-	if ((s->server.rfd = connect_backend(s, be)) < 0)
+	if (connect_server(s, be) < 0)
 		return refuse(s, 503, 0, 0);
-	s->server.wfd = s->server.rfd;
-	keep = forward(s, be, &req, &ri, head_len);
-	if (keep < 0) {
-		/* our rewritten head did not fit: an internal error */
-		txn_end(s, 'I', 'R');
-		send_error(s, 500);
-		keep = CLOSE_CLIENT;
-	}
+	next = forward(s, be, &req, &ri, head_len);
 	close_server(s);
 	txn_log(s, 0);
-	return keep;
+	return next;
 }
 
 /* mode tcp: route on what is known without reading, then a tunnel. */
@@ -948,9 +732,8 @@ serve_tcp(struct session *s)
 		txn_end(s, 'S', 'C');
 		return;
 	}
-	if ((s->server.rfd = connect_backend(s, be)) < 0)
+	if (connect_server(s, be) < 0)
 		return;
-	s->server.wfd = s->server.rfd;
 	up = (struct flow){ .from = &s->client, .to = &s->server,
 	    .buf = &s->cbuf };
 	down = (struct flow){ .from = &s->server, .to = &s->client,
@@ -1015,73 +798,6 @@ session_free(struct session *s)
 	pages_unmap(s->scratch, s->scratch_len);
 }
 
-/* ---- accept-proxy ---- */
-
-/* HAProxy names a bind by its number in the frontend, from 1. */
-static int
-bind_number(const struct config *cfg, const struct listener *l)
-{
-	int n = 0;
-
-	for (int i = 0; i < cfg->nlisteners; i++) {
-		if (cfg->listeners[i].fe == l->fe)
-			n++;
-		if (&cfg->listeners[i] == l)
-			break;
-	}
-	return n;
-}
-
-/*
- * The error line (HAProxy's short format, for the real peer) and a reset:
- * nothing is sent to what may not be a client at all. "option
- * dontlognull" hides peers that sent nothing, as in HAProxy.
- */
-static void
-proxy_header_failed(struct session *s, const struct listener *l, int err)
-{
-	struct linger reset = { 1, 0 };
-	struct access_record r;
-	char bind[16], line[512];
-
-	if (s->fe->nlogs > 0 && !((s->fe->options & OPT_DONTLOGNULL) &&
-	    (err == PROXY_ERR_EMPTY || err == PROXY_ERR_ABORT ||
-	    err == PROXY_ERR_TIMEOUT))) {
-		memset(&r, 0, sizeof(r));
-		r.src = &s->src;
-		r.date = s->accept_date;
-		r.frontend = s->fe->name;
-		snprintf(bind, sizeof(bind), "%d", bind_number(s->cfg, l));
-		accesslog_error(&r, bind, proxy_strerror(err), line,
-		    sizeof(line));
-		log_access(s->fe->logs, s->fe->nlogs, line);
-	}
-	if (setsockopt(s->client.rfd, SOL_SOCKET, SO_LINGER, &reset,
-	    sizeof(reset)) < 0)
-		log_debug("SO_LINGER: %s", strerror(errno));
-	close(s->client.rfd);
-	s->client.rfd = s->client.wfd = -1;
-}
-
-/*
- * With accept-proxy the header comes before the request, within the
- * time the request has (timeout http-request, else client); from here
- * on its addresses are the client's for ACLs, logs, forwardfor and
- * send-proxy.
- */
-static int
-accept_proxy_header(struct session *s, const struct listener *l)
-{
-	const struct timeouts *to = &s->fe->to;
-	int err = proxy_recv(s->client.rfd, to->http_request ?
-	    to->http_request : to->client, &s->src, &s->dst);
-
-	if (err == PROXY_OK)
-		return 0;
-	proxy_header_failed(s, l, err);
-	return -1;
-}
-
 void
 session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
     int wfd, const struct sockaddr_storage *src,
@@ -1093,15 +809,16 @@ session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
 	session_init(&s, cfg, fe, rfd, wfd);
 	s.src = *src;
 	s.dst = *dst;
-	if (l != NULL && l->accept_proxy && accept_proxy_header(&s, l) < 0) {
-		session_free(&s);
+	if (l != NULL && l->accept_proxy && acceptproxy_read(cfg, l, rfd,
+	    &s.accept_date, &s.src, &s.dst) < 0) {
+		session_free(&s);       /* rfd is closed */
 		return;
 	}
 	if (fe->mode == MODE_TCP) {
 		serve_tcp(&s);
 	} else {
 		while (read_request_head(&s, &head_len) == READ_OK &&
-		    serve_request(&s, head_len) == KEEP_CLIENT)
+		    serve_request(&s, head_len) == CLIENT_KEEP)
 			s.nreq++;
 	}
 	close_client(&s);

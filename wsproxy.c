@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 #include "config.h"
 #include "listener.h"
@@ -41,11 +42,13 @@
 struct child {
 	pid_t pid;
 	struct proxy *fe;           /* NULL once a reload removed it */
+	struct sb_holder *holder;   /* what it holds in the scoreboard */
 };
 
 /* The parent's state. */
 struct server_state {
 	struct config *cfg;
+	unsigned cfg_swaps;         /* reloads that replaced (and freed) cfg */
 	const char *cfg_file;
 	int cfg_dir;                /* the file's directory, for reloads */
 	char *cfg_name;
@@ -55,7 +58,7 @@ struct server_state {
 	int pidfile_dir;            /* its directory, opened before chroot */
 	int stopping;               /* SIGUSR1: finish, accept nothing */
 	pid_t checker_pid;          /* the health checker; 0: none */
-	long long checker_started_ms;
+	int64_t checker_started_ms;
 };
 
 static int signal_pipe[2] = { -1, -1 };
@@ -287,26 +290,34 @@ parent_table(void *old, size_t old_len, size_t len)
 	return p;
 }
 
-static void
-child_add(struct server_state *st, pid_t pid, struct proxy *fe)
+/* Room in the child table for one more, before the fork: 0, or -1. */
+static int
+child_room(struct server_state *st)
 {
-	if (st->nchildren == st->nslots) {
-		int nslots = st->nslots ? st->nslots * 2 : 64;
-		struct child *grown = parent_table(st->children,
-		    (size_t)st->nslots * sizeof(*grown),
-		    (size_t)nslots * sizeof(*grown));
-		if (grown == NULL) {
-			/* Not counted: it still runs and is still reaped. */
-			log_warn("child table");
-			return;
-		}
-		st->children = grown;
-		st->nslots = nslots;
+	int nslots = st->nslots ? st->nslots * 2 : 64;
+	struct child *grown;
+
+	if (st->nchildren < st->nslots)
+		return 0;
+	grown = parent_table(st->children, (size_t)st->nslots *
+	    sizeof(*grown), (size_t)nslots * sizeof(*grown));
+	if (grown == NULL) {
+		log_warn("child table: connection closed");
+		return -1;
 	}
+	st->children = grown;
+	st->nslots = nslots;
+	return 0;
+}
+
+/* After child_room(): the table has a free slot. */
+static void
+child_add(struct server_state *st, pid_t pid, struct proxy *fe,
+    struct sb_holder *holder)
+{
 	for (int i = 0; i < st->nslots; i++) {
 		if (st->children[i].pid == 0) {
-			st->children[i].pid = pid;
-			st->children[i].fe = fe;
+			st->children[i] = (struct child){ pid, fe, holder };
 			st->nchildren++;
 			sb_add_process(1);
 			sb_add_frontend(fe, 1);
@@ -315,6 +326,7 @@ child_add(struct server_state *st, pid_t pid, struct proxy *fe)
 	}
 }
 
+/* However the child ended, what it held goes back to the scoreboard. */
 static void
 child_gone(struct server_state *st, pid_t pid)
 {
@@ -327,6 +339,8 @@ child_gone(struct server_state *st, pid_t pid)
 		sb_add_process(-1);
 		if (c->fe != NULL)
 			sb_add_frontend(c->fe, -1);
+		sb_holder_release(c->holder);
+		c->holder = NULL;
 		return;
 	}
 }
@@ -350,13 +364,9 @@ checker_child_init(void *arg)
 static void
 checker_spawn(struct server_state *st, int respawn)
 {
-	struct timespec ts;
-	long long now, since;
+	int64_t now = now_ms(), since = now - st->checker_started_ms;
 	int delay_ms = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	since = now - st->checker_started_ms;
 	if (respawn && since < CHECKER_RESPAWN_MS)
 		delay_ms = (int)(CHECKER_RESPAWN_MS - since);
 	st->checker_pid = checker_start(st->cfg, delay_ms, checker_child_init,
@@ -408,11 +418,13 @@ kill_children(struct server_state *st)
 }
 
 static void
-serve_child(struct server_state *st, struct listener *l, int fd)
+serve_child(struct server_state *st, struct listener *l, int fd,
+    struct sb_holder *holder)
 {
 	struct sockaddr_storage src, dst;
 	socklen_t slen = sizeof(src), dlen = sizeof(dst);
 
+	sb_holder_enter(holder);
 	reset_signals_in_child();
 	if (st->pidfile_name != NULL)
 		close(st->pidfile_dir);
@@ -444,6 +456,7 @@ accept_burst(struct server_state *st, struct listener *l)
 {
 	for (int n = 0; n < ACCEPT_BURST && may_accept(st, l); n++) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+		struct sb_holder *holder;
 		pid_t pid;
 
 		if (fd < 0) {
@@ -453,13 +466,22 @@ accept_burst(struct server_state *st, struct listener *l)
 			}
 			return 0;       /* EAGAIN, or the client is gone */
 		}
+		/* Everything the child will be known by, before it exists:
+		 * a child the parent could not account for is not forked. */
+		if (child_room(st) < 0 ||
+		    (holder = sb_holder_claim()) == NULL) {
+			close(fd);      /* logged */
+			continue;
+		}
 		pid = fork();
 		if (pid == 0)
-			serve_child(st, l, fd);
-		if (pid < 0)
+			serve_child(st, l, fd, holder);
+		if (pid < 0) {
 			log_warn("fork: connection closed");
-		else
-			child_add(st, pid, l->fe);
+			sb_holder_release(holder);
+		} else {
+			child_add(st, pid, l->fe, holder);
+		}
 		close(fd);
 	}
 	return 0;
@@ -493,7 +515,7 @@ reread_config(struct server_state *st)
 static void
 reload(struct server_state *st)
 {
-	struct config *old = st->cfg, *cfg, *keep;
+	struct config *old = st->cfg, *cfg;
 
 	log_notice("reloading %s", st->cfg_file);
 	if ((cfg = reread_config(st)) == NULL) {
@@ -512,37 +534,30 @@ reload(struct server_state *st)
 		config_free(cfg);
 		return;
 	}
-	keep = cfg;
 	if (listeners_open(cfg, old) < 0) {
+		/* The running configuration's scoreboard, and its checker,
+		 * go on as they were: the new one numbered cfg's proxies. */
+		scoreboard_undo(cfg);
 		log_warnx("reload: still running the previous configuration");
-		/* The scoreboard was mapped and indexed for cfg: the old
-		 * configuration needs one of its own again, and a checker
-		 * that writes to it. */
-		if (scoreboard_init(old) < 0)
-			fatalx("reload: no scoreboard for the previous "
-			    "configuration");
-		keep = old;
+		config_free(cfg);
+		return;
 	}
+	listeners_close(old);
 	sb_set_process(st->nchildren);
 	for (int i = 0; i < st->nslots; i++) {
 		struct child *c = &st->children[i];
 		if (c->pid == 0 || c->fe == NULL)
 			continue;
-		c->fe = config_find_frontend(keep, c->fe->name);
+		c->fe = config_find_frontend(cfg, c->fe->name);
 		if (c->fe != NULL)
 			sb_add_frontend(c->fe, 1);
 	}
-	if (st->checker_pid > 0)
-		(void)kill(st->checker_pid, SIGTERM);
-	if (keep == old) {
-		config_free(cfg);
-		checker_spawn(st, 0);
-		return;
-	}
-	listeners_close(old);
 	open_log_targets(cfg);
 	st->cfg = cfg;
+	st->cfg_swaps++;
 	config_free(old);
+	if (st->checker_pid > 0)
+		(void)kill(st->checker_pid, SIGTERM);
 	checker_spawn(st, 0);   /* the new scoreboard starts all UP */
 	log_notice("reloaded %s: %d listeners, %d connections carry on",
 	    st->cfg_file, cfg->nlisteners, st->nchildren);
@@ -596,6 +611,7 @@ accept_loop(struct server_state *st)
 		fatal("poll set");
 	for (;;) {
 		struct config *cfg = st->cfg;
+		unsigned swaps = st->cfg_swaps;
 		int n = 1;
 
 		if (room < cfg->nlisteners + 1) {
@@ -627,8 +643,9 @@ accept_loop(struct server_state *st)
 			stop(st, 0);
 		if (st->stopping && st->nchildren == 0)
 			stop(st, 0);
-		if (cfg != st->cfg)
-			continue;       /* reloaded: the poll set is stale */
+		if (swaps != st->cfg_swaps)
+			continue;       /* reloaded: cfg is freed, the poll
+					 * set stale */
 		for (int i = 1; i < n; i++) {
 			struct listener *l = &cfg->listeners[owner[i]];
 			if ((pfd[i].revents & POLLIN) && l->fd >= 0 &&

@@ -37,7 +37,7 @@ FUZZ_SRCS_chunked  = http.c framing.c
 FUZZ_SRCS_config   = config.c cfgwords.c cfgglobal.c cfgproxy.c \
                      cfgoption.c cfgserver.c acl.c match.c http.c \
                      framing.c net.c log.c logtarget.c kwtable.c
-FUZZ_SRCS_proxy    = proxyproto.c
+FUZZ_SRCS_proxy    = proxyproto.c buf.c
 
 # Functions the harnesses stand in for (see the comments in each .c).
 FUZZ_LDFLAGS_request = -Wl,--wrap=getaddrinfo
