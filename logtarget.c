@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "logtarget.h"
 
 static int udp4 = -1, udp6 = -1;
@@ -114,4 +115,13 @@ logtarget_send(const struct log_target *targets, int ntargets, int level,
 		send_one(t, line, format_line(t, sent_level, tag, msg, line,
 		    sizeof(line)));
 	}
+}
+
+/* In the parent (or -i), before any fork or chroot. */
+void
+logtarget_open_config(const struct config *cfg)
+{
+	log_set_targets(cfg->logs, cfg->nlogs, cfg->log_tag);
+	for (const struct proxy *px = cfg->proxies; px; px = px->next)
+		logtarget_open(px->logs, px->nlogs);
 }

@@ -18,6 +18,9 @@
  */
 void logtarget_open(const struct log_target *targets, int ntargets);
 
+/* Every target of cfg, global (for process messages) and per proxy. */
+void logtarget_open_config(const struct config *cfg);
+
 /*
  * Sends msg at level to every target whose level filter passes.
  * stdout/stderr targets are skipped when allow_std is 0 (inetd mode).

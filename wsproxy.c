@@ -27,10 +27,10 @@
 #include "buf.h"
 #include "check.h"
 #include "config.h"
+#include "inetd.h"
 #include "listener.h"
 #include "log.h"
 #include "logtarget.h"
-#include "net.h"
 #include "scoreboard.h"
 #include "session.h"
 
@@ -253,15 +253,6 @@ check_limits(const struct config *cfg)
 		log_warnx("maxconn %d: only %lu processes allowed (ulimit -u); "
 		    "forks past it fail and their connections are closed",
 		    cfg->maxconn, (unsigned long)rl.rlim_cur);
-}
-
-/* Every log target, global and per proxy, gets its socket now. */
-static void
-open_log_targets(const struct config *cfg)
-{
-	log_set_targets(cfg->logs, cfg->nlogs, cfg->log_tag);
-	for (const struct proxy *px = cfg->proxies; px; px = px->next)
-		logtarget_open(px->logs, px->nlogs);
 }
 
 /* ---- children ---- */
@@ -552,7 +543,7 @@ reload(struct server_state *st)
 		if (c->fe != NULL)
 			sb_add_frontend(c->fe, 1);
 	}
-	open_log_targets(cfg);
+	logtarget_open_config(cfg);
 	st->cfg = cfg;
 	st->cfg_swaps++;
 	config_free(old);
@@ -655,79 +646,6 @@ accept_loop(struct server_state *st)
 	}
 }
 
-/* ---- inetd mode ---- */
-
-/* ucspi-tcp (TCPREMOTEIP) or stunnel (REMOTE_HOST) name the client. */
-static void
-address_from_env(struct sockaddr_storage *ss, const char *ip_var,
-    const char *port_var)
-{
-	const char *ip = getenv(ip_var), *port = getenv(port_var);
-	struct net_addr a;
-	int prefix;
-
-	if (ip == NULL || net_parse_network(ip, &a, &prefix, 0) < 0)
-		return;
-	*ss = a.ss;
-	net_set_port(ss, port ? (int)strtol(port, NULL, 10) : 0);
-}
-
-static void
-inetd_addresses(struct sockaddr_storage *src, struct sockaddr_storage *dst)
-{
-	socklen_t slen = sizeof(*src), dlen = sizeof(*dst);
-
-	memset(src, 0, sizeof(*src));
-	memset(dst, 0, sizeof(*dst));
-	/* fd 0 is a socket under inetd; two pipes under a wrapper. */
-	if (getpeername(0, (struct sockaddr *)src, &slen) < 0 ||
-	    (src->ss_family != AF_INET && src->ss_family != AF_INET6)) {
-		src->ss_family = AF_UNSPEC;
-		address_from_env(src, "REMOTE_HOST", "REMOTE_PORT");
-		address_from_env(src, "TCPREMOTEIP", "TCPREMOTEPORT");
-	}
-	if (getsockname(0, (struct sockaddr *)dst, &dlen) < 0 ||
-	    (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)) {
-		/* dst_port needs the port even when the IP is not given */
-		dst->ss_family = AF_INET;
-		net_set_port(dst, 0);
-		const char *port = getenv("TCPLOCALPORT");
-		address_from_env(dst, "TCPLOCALIP", "TCPLOCALPORT");
-		if (getenv("TCPLOCALIP") == NULL && port != NULL)
-			net_set_port(dst, (int)strtol(port, NULL, 10));
-		if (net_port(dst) == 0)
-			dst->ss_family = AF_UNSPEC;
-	}
-}
-
-static void
-serve_inetd(struct config *cfg, const char *fe_name)
-{
-	struct proxy *fe = NULL;
-	struct sockaddr_storage src, dst;
-
-	if (fe_name != NULL)
-		fe = config_find_frontend(cfg, fe_name);
-	else
-		for (fe = cfg->proxies; fe && !(fe->cap & CAP_FE); fe = fe->next)
-			;
-	if (fe == NULL) {
-		log_warnx("-i: no frontend%s%s", fe_name ? " named " : "",
-		    fe_name ? fe_name : "");
-		exit(EXIT_CONFIG);
-	}
-	inetd_addresses(&src, &dst);
-	signal(SIGPIPE, SIG_IGN);
-	open_log_targets(cfg);
-	if (scoreboard_init(cfg) < 0)
-		exit(EXIT_SYSTEM);
-	sb_add_process(1);
-	sb_add_frontend(fe, 1);
-	/* accept-proxy does not apply: inetd hands over a connection */
-	session_serve(cfg, fe, 0, 1, &src, &dst, NULL);
-	exit(0);
-}
-
 /* ---- main ---- */
 
 static void
@@ -756,7 +674,7 @@ start(struct config *cfg, const char *file, const char *pidfile,
 	if (listeners_open(cfg, NULL) < 0)
 		exit(EXIT_SYSTEM);
 	listeners_drop_unclaimed();
-	open_log_targets(cfg);
+	logtarget_open_config(cfg);
 	if (scoreboard_init(cfg) < 0)
 		exit(EXIT_SYSTEM);
 	tzset();        /* the local time zone, read before any chroot */
@@ -814,7 +732,7 @@ main(int argc, char **argv)
 	if (inetd) {
 		/* -i: the refusal goes to the log targets or syslog */
 		if (!check)
-			open_log_targets(cfg);
+			logtarget_open_config(cfg);
 		if (config_check_inetd(cfg) > 0)
 			return EXIT_CONFIG;
 	}
@@ -824,7 +742,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (inetd)
-		serve_inetd(cfg, fe_name);
+		inetd_serve(cfg, fe_name);
 	if (cfg->nlisteners == 0) {
 		log_warnx("%s: no listener configured (no 'bind'): nothing to "
 		    "serve but in inetd mode (-i)", file);
