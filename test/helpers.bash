@@ -79,6 +79,16 @@ listening() {
 		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+# not_listening PORT: nothing listens on PORT (any more).
+not_listening() {
+	! listening "$1"
+}
+
+# no_children PID: the process has no child left, not even a zombie.
+no_children() {
+	[ -z "$(pgrep -P "$1")" ]
+}
+
 # alive PID: the process runs (a zombie not yet reaped does not count).
 alive() {
 	[ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
