@@ -59,11 +59,6 @@ new_checker() {
 	new=$(checker) && [ -n "$new" ] && [ "$new" != "$1" ]
 }
 
-# gone PID: the process has exited (a zombie not yet reaped counts).
-gone() {
-	[ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"
-}
-
 # now_ms: for timing a transition.
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))

@@ -94,6 +94,11 @@ alive() {
 	[ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# gone PID: the process has exited (a zombie not yet reaped counts).
+gone() {
+	! alive "$1"
+}
+
 # listening_or_dead PORT PID: for wait_for_listen; a dead PID ends the wait.
 listening_or_dead() {
 	listening "$1" && return 0
@@ -114,6 +119,16 @@ wait_for_listen() {
 # count_at_least N PATTERN FILE: grep -c finds at least N lines.
 count_at_least() {
 	[ "$(grep -c -- "$2" "$3" 2>/dev/null)" -ge "$1" ]
+}
+
+# handshakes N: the backends this test started have received N WebSocket
+# handshakes in all (so the proxy has a child, a connection, for each).
+handshakes() {
+	local name total=0
+	for name in "${BACKENDS[@]}"; do
+		total=$((total + $(count_matches '^Sec-WebSocket-Key: ' "$W/$name.log")))
+	done
+	[ "$total" -ge "$1" ]
 }
 
 # ---- servers and the proxy ----
