@@ -82,8 +82,19 @@ lint:
 	    --suppress=variableScope --suppress=unusedStructMember $(SRCS)
 	clang-tidy -quiet $(SRCS) -- -std=c11
 
+# The whole suite, then routing, HTTP and WebSocket once more with the
+# proxy in inetd mode (wsproxy -i behind socat, see test/helpers.bash):
+# the same assertions, under names that start with "[inetd] ". Both runs
+# go to the end; either one failing fails the target.
+INETD_TESTS = test/routing.bats test/http.bats test/websocket.bats
+BATS_INETD  = WSPROXY_MODE=inetd BATS_TEST_NAME_PREFIX='[inetd] ' \
+              $(BATS) $(BATS_FLAGS) $(INETD_TESTS)
 test: wsproxy helpers
-	$(BATS) $(BATS_FLAGS) test
+	rc=0; $(BATS) $(BATS_FLAGS) test || rc=1; \
+	$(BATS_INETD) || rc=1; exit $$rc
+
+test-inetd: wsproxy helpers
+	$(BATS_INETD)
 
 demo: wsproxy helpers
 	./demo.sh
@@ -101,4 +112,4 @@ clean:
 -include test/fuzz/fuzz.mk
 -include bench/Makefile.inc
 
-.PHONY: all helpers test demo install clean asan ubsan lint static
+.PHONY: all helpers test test-inetd demo install clean asan ubsan lint static

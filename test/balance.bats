@@ -40,21 +40,6 @@ three_backends() {
 	start_backend c
 }
 
-# who [curl args]: the name of the backend that answered GET /.
-who() {
-	curl -s -m 5 -i "http://127.0.0.1:$PPORT/" "$@" |
-		tr -d '\r' | sed -n 's/^X-Backend: //p'
-}
-
-# sequence N [curl args]: N requests, one after another; names joined.
-sequence() {
-	local n="$1" out=() i; shift
-	for ((i = 0; i < n; i++)); do
-		out+=("$(who "$@")")
-	done
-	echo "${out[*]}"
-}
-
 # tally N: N requests; prints "a=.. b=.. c=..".
 tally() {
 	local n="$1" seq
@@ -143,7 +128,7 @@ tally() {
 	# a busy with a slow request: the next one goes to b
 	curl -s -m 5 -o "$W/slow.out" "http://127.0.0.1:$PPORT/sleep/1500" &
 	slow=$!
-	sleep 0.4
+	wait_for_line "$W/a.log" '^GET /sleep/1500 '
 	run who
 	[ "$output" = "b" ]
 	wait "$slow"
@@ -180,14 +165,15 @@ tally() {
 	[ "${got[*]}" = "c a c b c b" ]
 }
 
-# held_ws N: opens N WebSockets one after another, each held 4 s.
+# held_ws N: opens N WebSockets one after another, each held 4 s; each
+# one has reached its server before the next one starts.
 held_ws() {
 	local i
-	for ((i = 0; i < $1; i++)); do
+	for ((i = 1; i <= $1; i++)); do
 		"$T/wsclient" -p "$PPORT" -u /ws -n 1 -w 4000 -q \
 			> /dev/null 2>&1 3>&- &
 		HELD+=("$!")
-		sleep 0.2
+		wait_for 50 handshakes "$i"
 	done
 }
 
@@ -237,7 +223,7 @@ upgrades() {
 	    server c 127.0.0.1:$BPORT_c backup"
 	run tally 4
 	[ "$output" = "a=4 b=0 c=0" ]
-	kill "$PROXY_PID"; wait "$PROXY_PID" || true
+	stop_proxy
 	lb_proxy roundrobin "
 	    server a 127.0.0.1:$BPORT_a disabled
 	    server b 127.0.0.1:$BPORT_b backup
@@ -267,13 +253,13 @@ upgrades() {
 	[ "$(wc -c < "$W/a.log")" -eq 0 ]
 }
 
-# behind_slow MS: a request that holds a maxconn 1 server for MS ms (in
+# behind_slow MS: a request that holds the maxconn 1 server a for MS ms (in
 # the background, its answer in $W/slow.out, pid in $slow), then a second
 # one, timed: run's $output and $elapsed (ms).
 behind_slow() {
 	curl -s -m 5 -o "$W/slow.out" "http://127.0.0.1:$PPORT/sleep/$1" &
 	slow=$!
-	sleep 0.3
+	wait_for_line "$W/a.log" "^GET /sleep/$1 "
 	local start=$(date +%s%N)
 	run curl -s -m 5 -i "http://127.0.0.1:$PPORT/"
 	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -42,35 +42,21 @@ stop_backend() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# who: the name of the backend that answered GET /.
-who() {
-	curl -s -m 5 -i "http://127.0.0.1:$PPORT/" |
-		tr -d '\r' | sed -n 's/^X-Backend: //p'
+# checker: prints the pid of the proxy's health checker (it names
+# itself), if there is one.
+checker() {
+	pgrep -P "$PROXY_PID" -x wsproxy-check
 }
 
-# sequence N: N requests, one after another; the names, joined.
-sequence() {
-	local out=() i
-	for ((i = 0; i < $1; i++)); do
-		out+=("$(who)")
-	done
-	echo "${out[*]}"
-}
-
-# checker_pid: the proxy's health checker (it names itself); it is
-# forked just after the pid file is written, so wait a moment for it.
+# checker_pid: the checker; it is forked just after the pid file is
+# written, so wait for it.
 checker_pid() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		pgrep -P "$PROXY_PID" -x wsproxy-check && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for 20 checker > /dev/null && checker
 }
 
-# gone PID: the process has exited (a zombie not yet reaped counts).
-gone() {
-	[ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"
+# new_checker OLD: there is a checker and it is not OLD.
+new_checker() {
+	new=$(checker) && [ -n "$new" ] && [ "$new" != "$1" ]
 }
 
 # now_ms: for timing a transition.
@@ -88,7 +74,9 @@ now_ms() {
 	    server c 127.0.0.1:$BPORT_c check inter 200 fall 2 rise 2"
 	run sequence 3
 	[ "$output" = "a b c" ]
-	sleep 0.5       # a few passed checks: every counter at its top
+	# time for a few passed checks, every counter at its top (TCP
+	# checks leave nothing in the backend's log to wait for)
+	sleep 0.5
 	stop_backend a
 	t0=$(now_ms)
 	# fall x inter = 400 ms, plus one interval of phase and a margin
@@ -164,8 +152,8 @@ now_ms() {
 	check_proxy "backend be
 	    option httpchk
 	    server a 127.0.0.1:$BPORT_a check inter 100"
-	wait_for_line "$W/a.log" "^OPTIONS / HTTP/1.0" 20
-	sleep 0.5
+	# five checks passed, not one DOWN
+	wait_for 20 count_at_least 5 "^OPTIONS / HTTP/1.0" "$W/a.log"
 	! grep -q "is DOWN" "$W/proxy.err"
 	run who
 	[ "$output" = a ]
@@ -242,7 +230,7 @@ timeout_duration() {
 	check_proxy "backend be
 	    option httpchk GET /status/200
 	    server a 127.0.0.1:$BPORT_a check inter 10s fastinter 100 rise 2 fall 3"
-	sleep 1.5
+	sleep 1.5       # the window under test: two checks in it, not more
 	[ "$(count_matches 'GET /status/200' "$W/a.log")" -eq 2 ]
 }
 
@@ -252,7 +240,7 @@ timeout_duration() {
 	    option httpchk GET /status/500
 	    server a 127.0.0.1:$BPORT_a check inter 100 downinter 10s"
 	wait_for_line "$W/proxy.err" "Server be/a is DOWN" 20
-	sleep 1
+	sleep 1         # the window under test: no check at inter 100
 	[ "$(count_matches 'GET /status/500' "$W/a.log")" -eq 1 ]
 }
 
@@ -285,12 +273,7 @@ timeout_duration() {
 	[ -n "$old" ]
 	kill -KILL "$old"
 	wait_for_line "$W/proxy.err" "health checker killed by signal 9; restarting it"
-	for _ in $(seq 30); do
-		new=$(pgrep -P "$PROXY_PID" -x wsproxy-check || true)
-		[ -n "$new" ] && [ "$new" != "$old" ] && break
-		sleep 0.1
-	done
-	[ -n "$new" ] && [ "$new" != "$old" ]
+	wait_for 30 new_checker "$old"
 	# not a connection: the proxy still serves, and the new one checks
 	run who
 	[ -n "$output" ]
@@ -309,25 +292,11 @@ timeout_duration() {
 	[ -n "$old" ]
 	kill -HUP "$PROXY_PID"
 	wait_for_line "$W/proxy.err" "reloaded"
-	for _ in $(seq 30); do
-		new=$(pgrep -P "$PROXY_PID" -x wsproxy-check || true)
-		[ -n "$new" ] && [ "$new" != "$old" ] && break
-		sleep 0.1
-	done
-	[ -n "$new" ] && [ "$new" != "$old" ]
-	for _ in $(seq 20); do
-		gone "$old" && break
-		sleep 0.1
-	done
-	gone "$old"
+	wait_for 30 new_checker "$old"
+	wait_for 20 gone "$old"
 	! grep -q "health checker killed" "$W/proxy.err"
-	kill -TERM "$PROXY_PID"
-	wait "$PROXY_PID" || true
-	for _ in $(seq 20); do
-		gone "$new" && break
-		sleep 0.1
-	done
-	gone "$new"
+	stop_proxy
+	wait_for 20 gone "$new"
 }
 
 @test "the checker dies with a parent killed by SIGKILL" {
@@ -338,21 +307,19 @@ timeout_duration() {
 	[ -n "$pid" ]
 	kill -KILL "$PROXY_PID"
 	wait "$PROXY_PID" || true
-	for _ in $(seq 20); do
-		gone "$pid" && break
-		sleep 0.1
-	done
-	gone "$pid"
+	wait_for 20 gone "$pid"
 }
 
 @test "disabled servers and servers without check are never checked" {
 	start_backend b
 	free_ports 2
+	# b's checks are HTTP ones, so that they can be counted
 	check_proxy "backend be
+	    option httpchk GET /alive
 	    server a 127.0.0.1:${PORTS[0]} check inter 100 disabled
 	    server c 127.0.0.1:${PORTS[1]}
 	    server b 127.0.0.1:$BPORT_b check inter 100"
-	sleep 0.6
+	wait_for 30 count_at_least 5 '^GET /alive ' "$W/b.log"
 	! grep -q "is DOWN" "$W/proxy.err"
 }
 
@@ -360,8 +327,9 @@ timeout_duration() {
 	start_backend a
 	check_proxy "backend be
 	    server a 127.0.0.1:$BPORT_a"
-	sleep 0.3
-	! pgrep -P "$PROXY_PID" -x wsproxy-check
+	# the checker would be forked before this line is logged
+	wait_for_line "$W/proxy.err" ' started: '
+	! checker
 }
 
 @test "a server without a port and without a check port: check disabled" {
@@ -408,7 +376,7 @@ timeout_duration() {
 	    server a 127.0.0.1:$BPORT_a check inter 100"
 	wait_for_line "$W/a.log" "^Host: www.example.com" 20
 	grep -q $'^GET /health HTTP/1.1\r$' "$W/a.log"
-	sleep 0.3
+	wait_for 20 count_at_least 3 '^Host: www.example.com' "$W/a.log"
 	! grep -q "is DOWN" "$W/proxy.err"
 }
 
@@ -416,10 +384,7 @@ timeout_duration() {
 	start_backend a
 	check_proxy "backend be
 	    server a 127.0.0.1:$BPORT_a check send-proxy-v2 inter 100"
-	for _ in $(seq 20); do
-		[ -s "$W/a.log" ] && break
-		sleep 0.1
-	done
+	wait_for_file "$W/a.log" 20
 	# the signature, then version 2 with the LOCAL command (0x20)
 	run od -An -tx1 -N13 "$W/a.log"
 	[ "$(echo $output)" = "0d 0a 0d 0a 00 0d 0a 51 55 49 54 0a 20" ]

@@ -6,6 +6,8 @@ load helpers
 
 setup_file() { :; }
 
+# start_guarded: backend www behind a plain frontend on $PPORT (refused,
+# in helpers.bash, checks that www.log stays empty).
 start_guarded() {
 	start_backend www
 	free_ports 1; PPORT=${PORTS[0]}
@@ -19,16 +21,6 @@ start_guarded() {
 	EOF
 }
 
-# refused REQUEST-BYTES [STATUS]: printf-style bytes must get STATUS (400)
-# and close, and the backend must see nothing.
-refused() {
-	local out
-	out=$(printf "$1" | "$T/rawclient" -p "$PPORT" -t 3000)
-	[[ "$out" == "HTTP/1.1 ${2:-400} "* ]] || {
-		echo "got: ${out:0:200}" >&2; return 1; }
-	[ ! -s "$W/www.log" ] || { echo "backend got:" >&2; cat "$W/www.log" >&2; return 1; }
-}
-
 # accepted REQUEST-BYTES: the request reaches the backend and gets 200.
 accepted() {
 	local out
@@ -39,9 +31,12 @@ accepted() {
 # start_scripted_server [GLOBAL-SECTION]: a server on $SPORT that sends
 # $W/response to every connection, behind a proxy on $PPORT.
 start_scripted_server() {
+	# the server keeps the connection a moment after its answer: what
+	# the proxy does must not depend on the server's close
 	socat TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
 		SYSTEM:"cat $W/response; sleep 0.3" 3>&- &
 	STARTED_PIDS+=("$!")
+	wait_for_listen "$SPORT" "$!"
 	start_proxy <<-EOF
 	${1:-}
 	$(defaults_section)
@@ -204,17 +199,13 @@ start_scripted_server() {
 
 @test "after an error page the child ends with the client's close, not at the linger deadline" {
 	start_guarded
-	local t0 t1 i
+	local t0 t1
 	printf 'GET / HTTP/1.1\r\n\r\n' | "$T/rawclient" -p "$PPORT" -t 3000 \
 		> "$W/out"
 	grep -q '^HTTP/1.1 400 ' "$W/out"
 	t0=$(date +%s%N)
-	for ((i = 0; i < 100; i++)); do
-		[ -z "$(pgrep -P "$PROXY_PID")" ] && break
-		sleep 0.02
-	done
+	wait_for 50 no_children "$PROXY_PID"
 	t1=$(date +%s%N)
-	[ -z "$(pgrep -P "$PROXY_PID")" ]
 	# The child reads until the client's EOF for at most 1 s; taking
 	# the EOF for "try again" once meant spinning for all of it.
 	[ $(((t1 - t0) / 1000000)) -lt 600 ]

@@ -34,13 +34,7 @@ start_socat() {
 	socat TCP-LISTEN:"$PPORT",bind=127.0.0.1,reuseaddr,fork \
 		EXEC:"$cmd",nofork 2> "$W/socat.err" 3>&- &
 	STARTED_PIDS+=("$!")
-	for _ in $(seq 50); do
-		rc=0
-		"$T/rawclient" -p "$PPORT" -t 100 < /dev/null >/dev/null 2>&1 || rc=$?
-		[ "$rc" -ne 2 ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for_listen "$PPORT" "$!"
 }
 
 @test "-i over two pipes: a request in, the response out, nothing on fd 2" {
@@ -118,10 +112,8 @@ start_socat() {
 	socat TCP-LISTEN:"$PPORT",bind=127.0.0.1,reuseaddr \
 		EXEC:"$WSPROXY -i -f $W/inetd.cfg" 2> "$W/socat.err" 3>&- &
 	STARTED_PIDS+=("$!")
-	for _ in $(seq 50); do
-		curl -s -m 2 "http://127.0.0.1:$PPORT/" > "$W/out" && break
-		sleep 0.1
-	done
+	wait_for_listen "$PPORT" "$!"
+	curl -s -m 2 "http://127.0.0.1:$PPORT/" > "$W/out"
 	grep -q '^backend=www' "$W/out"
 	! grep -qi 'X-Forwarded-For' "$W/www.log"
 }

@@ -48,7 +48,10 @@ DATE='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\]'
 	start_logged_proxy < /dev/null
 	"$T/wsclient" -p "$PPORT" -u /ws/chat -q -n 2 -s 5000 -W 1000 > "$W/ws.out" 2>&1 &
 	client=$!
-	sleep 0.5
+	# the tunnel is open, and a request after it has been logged
+	wait_for 50 handshakes 1
+	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/marker"
+	wait_for_line "$W/log1.udp" 'GET /marker'
 	! grep -q 'GET /ws/chat' "$W/log1.udp"
 	wait "$client"
 	wait_for_line "$W/log1.udp" 'GET /ws/chat'
@@ -87,7 +90,7 @@ DATE='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\]'
 	start_logged_proxy < /dev/null
 	"$T/wsclient" -p "$PPORT" -u /ws/idle -q -n 1 -W 1500 > /dev/null 2>&1 &
 	client=$!
-	sleep 0.4
+	wait_for 50 handshakes 1
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/a" "http://127.0.0.1:$PPORT/b"
 	wait_for_line "$W/log1.udp" '"GET /b '
 	[ "$(grep -c '"GET /[ab] HTTP/1.1"' "$W/log1.udp")" -eq 2 ]
@@ -110,8 +113,10 @@ DATE='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\]'
 	NO_HTTPLOG=1 start_logged_proxy < /dev/null
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/a" "http://127.0.0.1:$PPORT/b"
 	wait_for_line "$W/log1.udp" ' public '
-	sleep 0.3
-	[ "$(grep -c ' public ' "$W/log1.udp")" -eq 1 ]
+	# a second connection's line comes after any other of the first's
+	port=$(curl -s -m 5 -o /dev/null -w '%{local_port}' "http://127.0.0.1:$PPORT/c")
+	wait_for_line "$W/log1.udp" " 127\.0\.0\.1:$port "
+	[ "$(grep -c ' public ' "$W/log1.udp")" -eq 2 ]
 	grep -qE "${SYSLOG_HEAD}127\.0\.0\.1:[0-9]+ ${DATE} public www/www1 0/[0-9]+/[0-9]+ [0-9]+ -- [0-9]+/[0-9]+/0/0/0 0/0$" "$W/log1.udp"
 }
 
@@ -165,7 +170,7 @@ DATE='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\]'
 @test "log stdout format raw; -d echoes access lines only where logging is on" {
 	start_backend www
 	free_ports 2; PPORT=${PORTS[0]}; P2=${PORTS[1]}
-	cat > "$W/proxy.cfg" <<-EOF
+	start_proxy <<-EOF
 	$(defaults_section)
 	    option httplog
 	frontend logged
@@ -178,14 +183,14 @@ DATE='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\]'
 	backend www
 	    server www1 127.0.0.1:$BPORT_www
 	EOF
-	"$WSPROXY" -d -f "$W/proxy.cfg" -p "$W/proxy.pid" > "$W/stdout" 2> "$W/stderr" 3>&- &
-	STARTED_PIDS+=("$!")
-	wait_for_file "$W/proxy.pid"
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/loud"
 	curl -s -m 5 -o /dev/null "http://127.0.0.1:$P2/silent"
-	wait_for_line "$W/stdout" '"GET /loud HTTP/1.1"'
-	grep -qE '^127\.0\.0\.1:[0-9]+ \[' "$W/stdout"
-	wait_for_line "$W/stderr" '"GET /loud HTTP/1.1"'
-	sleep 0.3
-	! grep -q silent "$W/stdout" "$W/stderr"
+	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/last"
+	wait_for_line "$W/proxy.out" '"GET /loud HTTP/1.1"'
+	grep -qE '^127\.0\.0\.1:[0-9]+ \[' "$W/proxy.out"
+	wait_for_line "$W/proxy.err" '"GET /loud HTTP/1.1"'
+	# the request after the silent one has been logged, both ways
+	wait_for_line "$W/proxy.out" '"GET /last HTTP/1.1"'
+	wait_for_line "$W/proxy.err" '"GET /last HTTP/1.1"'
+	! grep -q silent "$W/proxy.out" "$W/proxy.err"
 }

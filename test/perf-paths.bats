@@ -8,19 +8,17 @@ load helpers
 
 # start_raw_server NAME SOCAT-ADDRESS: a socat listener on a free port
 # that hands each connection to the address (EXEC:cat echoes, and cat's
-# exit after EOF is the half-close coming back); sets SPORT.
+# exit after EOF is the half-close coming back); sets SPORT. Ready once
+# the port listens; a socat that exits (or cannot run) fails at once,
+# with what it said.
 start_raw_server() {
-	local i
+	command -v socat >/dev/null || skip "socat is not installed"
 	free_ports 1; SPORT=${PORTS[0]}
 	socat "TCP-LISTEN:$SPORT,bind=127.0.0.1,reuseaddr,fork" "$2" \
 		2> "$W/$1.err" 3>&- &
 	STARTED_PIDS+=("$!")
-	for ((i = 0; i < 50; i++)); do
-		ss -ltn | grep -q "127.0.0.1:$SPORT " && return 0
-		sleep 0.1
-	done
-	echo "socat $1 did not listen" >&2
-	return 1
+	wait_for_listen "$SPORT" "$!" || {
+		echo "socat $1 did not listen:" >&2; cat "$W/$1.err" >&2; return 1; }
 }
 
 # start_tcp_proxy: mode tcp in front of SPORT; sets PPORT.
@@ -172,13 +170,10 @@ heap_private_kb() {
 	# as private), idle for 2.5 s after its echo.
 	"$T/wsclient" -p "$PPORT" -q -b -n 1 -s 100000 -W 2500 \
 		> "$W/ws.out" 2>&1 &
-	local client=$! child="" i
+	local client=$! child
 	STARTED_PIDS+=("$client")
-	for ((i = 0; i < 50; i++)); do
-		child=$(pgrep -P "$PROXY_PID" | head -n 1)
-		[ -n "$child" ] && break
-		sleep 0.1
-	done
+	wait_for 50 handshakes 1
+	child=$(pgrep -P "$PROXY_PID" | head -n 1)
 	[ -n "$child" ]
 	sleep 1.2           # the echo and the parent's next poll are past
 	# The child's memory comes from mappings of its own, and the

@@ -4,6 +4,8 @@
 
 load helpers
 
+# start_simple_proxy: www by default, ws for /ws*; global lines (or
+# nothing) on stdin.
 start_simple_proxy() {
 	start_backend www
 	start_backend ws
@@ -31,7 +33,7 @@ children_of() {
 	grep -q "listening on 127.0.0.1:$PPORT (frontend 'public')" "$W/proxy.err"
 	"$T/wsclient" -p "$PPORT" -q -n 1 -w 10000 > "$W/ws.out" 2>&1 &
 	client=$!
-	sleep 0.5
+	wait_for 50 handshakes 1
 	[ -n "$(children_of "$PROXY_PID")" ]
 	kill -TERM "$PROXY_PID"
 	rc=0; wait "$PROXY_PID" || rc=$?
@@ -48,16 +50,15 @@ children_of() {
 	start_simple_proxy < /dev/null
 	"$T/wsclient" -p "$PPORT" -q -n 2 -w 1500 > "$W/ws.out" 2>&1 &
 	client=$!
-	sleep 0.5
+	wait_for 50 handshakes 1
 	kill -USR1 "$PROXY_PID"
-	sleep 0.3
+	wait_for 30 not_listening "$PPORT"
 	run curl -s -m 2 "http://127.0.0.1:$PPORT/"
 	[ "$status" -ne 0 ]
 	kill -0 "$PROXY_PID"
 	wait "$client"
 	grep -q 'ok 2 messages' "$W/ws.out"
-	for _ in $(seq 30); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$PROXY_PID" 2>/dev/null
+	wait_for 30 gone "$PROXY_PID"
 }
 
 @test "global maxconn: connections beyond it wait in the backlog, none is dropped" {
@@ -69,7 +70,7 @@ children_of() {
 	a=$!
 	"$T/wsclient" -p "$PPORT" -q -n 1 -W 1500 > "$W/b.out" 2>&1 &
 	b=$!
-	sleep 0.5
+	wait_for 50 handshakes 2
 	[ "$(children_of "$PROXY_PID" | wc -l)" -eq 2 ]
 	start=$(date +%s%N)
 	run curl -s -m 10 "http://127.0.0.1:$PPORT/third"
@@ -90,11 +91,11 @@ children_of() {
 	    maxconn 1
 	    default_backend ws
 	EOF
-	kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true
+	stop_proxy
 	start_proxy < "$W/proxy.cfg.in"
 	"$T/wsclient" -p "$P2" -q -n 1 -W 1500 > "$W/a.out" 2>&1 &
 	a=$!
-	sleep 0.5
+	wait_for 50 handshakes 1
 	start=$(date +%s%N)
 	run curl -s -m 10 "http://127.0.0.1:$P2/"
 	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -110,11 +111,11 @@ children_of() {
 	start_simple_proxy < /dev/null
 	"$T/wsclient" -p "$PPORT" -q -n 2 -w 1500 > "$W/a.out" 2>&1 &
 	a=$!
-	sleep 0.4
+	wait_for 50 handshakes 1
 	victim=$(children_of "$PROXY_PID" | head -1)
 	"$T/wsclient" -p "$PPORT" -q -n 2 -w 1500 > "$W/b.out" 2>&1 &
 	b=$!
-	sleep 0.4
+	wait_for 50 handshakes 2
 	kill -KILL "$victim"
 	rc_a=0; wait "$a" || rc_a=$?
 	rc_b=0; wait "$b" || rc_b=$?
@@ -133,7 +134,7 @@ children_of() {
 	done
 	"$T/wsclient" -p "$PPORT" -q -c 50 -n 2
 	printf 'GET / HTTP/1.1\r\nHost: x\r\n' | "$T/rawclient" -p "$PPORT" -t 200 > /dev/null || true
-	sleep 0.5
+	wait_for 50 no_children "$PROXY_PID"
 	after=$(ls /proc/"$PROXY_PID"/fd | wc -l)
 	[ "$before" -eq "$after" ]
 	zombies=$(ps -o stat= --ppid "$PROXY_PID" | grep -c Z || true)
@@ -206,8 +207,7 @@ children_of() {
 	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ]
 	[ "$(readlink /proc/"$pid"/cwd)" = / ]
 	kill -TERM "$pid"
-	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$pid" 2>/dev/null
+	wait_for 30 gone "$pid"
 	[ ! -e "$W/run.pid" ]
 }
 
@@ -229,7 +229,7 @@ children_of() {
 	[ "$(readlink /proc/"$PROXY_PID"/root)" = "$W/jail" ]
 	run curl -s -m 5 "http://127.0.0.1:$PPORT/"
 	[[ "$output" == *"backend=www"* ]]
-	kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || true
+	stop_proxy
 	[ ! -e "$W/proxy.pid" ]
 }
 
@@ -250,10 +250,9 @@ children_of() {
 	frontend fe
 	    bind 127.0.0.1:$PPORT
 	EOF
-	bash -c "ulimit -Sn 30; exec '$WSPROXY' -d -f '$W/one.cfg' -p '$W/one.pid'" 2> "$W/one.err" 3>&- &
-	STARTED_PIDS+=("$!")
-	wait_for_file "$W/one.pid"
-	soft=$(awk '/^Max open files/ { print $4 }' /proc/"$(cat "$W/one.pid")"/limits)
+	PROXY_LAUNCHER=(bash -c 'ulimit -Sn 30; exec "$@"' ulimit)
+	start_proxy < "$W/one.cfg"
+	soft=$(awk '/^Max open files/ { print $4 }' /proc/"$PROXY_PID"/limits)
 	[ "$soft" -ge 49 ]
 }
 
@@ -267,9 +266,8 @@ children_of() {
 	prlimit --pid "$PROXY_PID" --nofile="$free:"
 	curl -s -m 10 -o "$W/out" "http://127.0.0.1:$PPORT/waited" &
 	client=$!
-	sleep 1
+	wait_for_line "$W/proxy.err" 'accept: Too many open files'
 	kill -0 "$PROXY_PID"
-	grep -q 'accept: Too many open files' "$W/proxy.err"
 	prlimit --pid "$PROXY_PID" --nofile=1024:
 	wait "$client"
 	grep -q '^backend=www' "$W/out"
@@ -294,6 +292,7 @@ children_of() {
 	EOF
 	chmod 644 "$np/np.cfg"
 	# nobody may have one process: the parent itself, so every fork fails
+	# (not start_proxy: nobody could not read the test's own directory)
 	prlimit --nproc=1:1 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$WSPROXY" -d -f "$np/np.cfg" 2> "$W/np.err" 3>&- &
 	pid=$!

@@ -16,6 +16,8 @@ write_routes() {
 	EOF
 }
 
+# start_routes: www by default, ws for /ws*; the first config is kept in
+# $W/first.cfg, $W/proxy.cfg is the one a reload reads.
 start_routes() {
 	start_backend www
 	start_backend ws
@@ -23,10 +25,6 @@ start_routes() {
 	write_routes www
 	cp "$W/proxy.cfg" "$W/first.cfg"
 	start_proxy < "$W/first.cfg"
-}
-
-backend_of() {
-	curl -s -m 5 "http://127.0.0.1:${2:-$PPORT}$1" | sed -n 's/^backend=//p'
 }
 
 @test "chroot, gid, uid and no supplementary groups, checked in a child's /proc" {
@@ -48,7 +46,7 @@ backend_of() {
 	EOF
 	"$T/wsclient" -p "$PPORT" -q -n 1 -W 1500 > "$W/ws.out" 2>&1 &
 	client=$!
-	sleep 0.5
+	wait_for_line "$W/ws.log" '^Sec-WebSocket-Key: '
 	child=$(pgrep -P "$PROXY_PID" | head -1)
 	[ -n "$child" ]
 	[ "$(readlink /proc/"$child"/root)" = "$W/jail" ]
@@ -81,7 +79,7 @@ backend_of() {
 	[ "$(backend_of /x)" = www ]
 	"$T/wsclient" -p "$PPORT" -u /ws/t -q -n 2 -W 1500 > "$W/ws.out" 2>&1 &
 	client=$!
-	sleep 0.4
+	wait_for_line "$W/ws.log" '^Sec-WebSocket-Key: '
 	write_routes ws
 	kill -HUP "$PROXY_PID"
 	wait_for_line "$W/proxy.err" 'reloaded'
@@ -115,12 +113,15 @@ backend_of() {
 	loop=$!
 	write_routes www
 	sed -i "s/^    bind 127.0.0.1:$PPORT$/&\n    bind 127.0.0.1:$P2/" "$W/proxy.cfg"
-	for _ in 1 2 3; do
-		kill -HUP "$PROXY_PID"; sleep 0.2
+	for n in 1 2 3; do
+		kill -HUP "$PROXY_PID"
+		wait_for 50 count_at_least "$n" reloaded "$W/proxy.err"
 	done
-	[ "$(backend_of /new "$P2")" = www ]
+	[ "$(PPORT=$P2 backend_of /new)" = www ]
 	sed -i "/bind 127.0.0.1:$P2/d" "$W/proxy.cfg"
-	kill -HUP "$PROXY_PID"; sleep 0.3
+	kill -HUP "$PROXY_PID"
+	wait_for 50 count_at_least 4 reloaded "$W/proxy.err"
+	wait_for 30 not_listening "$P2"
 	run curl -s -m 2 "http://127.0.0.1:$P2/"
 	[ "$status" -ne 0 ]
 	wait "$loop"
@@ -139,11 +140,12 @@ backend_of() {
 	backend www
 	    server www1 127.0.0.1:$BPORT_www
 	EOF
-	"$T/sdlaunch" -P "$W/sd.pid" "127.0.0.1:$PPORT" "127.0.0.1:$EXTRA" -- \
-		"$WSPROXY" -d -f "$W/sd.cfg" -p "$W/proxy.pid" 2> "$W/proxy.err" 3>&- &
-	STARTED_PIDS+=("$!")
-	wait_for_file "$W/proxy.pid"
+	# sdlaunch binds both and execs wsproxy with them on fd 3 and 4
+	PROXY_LAUNCHER=("$T/sdlaunch" -P "$W/sd.pid" "127.0.0.1:$PPORT"
+	    "127.0.0.1:$EXTRA" --)
+	start_proxy < "$W/sd.cfg"
 	pid=$(cat "$W/proxy.pid")
+	[ "$pid" = "$PROXY_PID" ]
 	[ "$(backend_of /sd)" = www ]
 	# it serves on the socket it was given (fd 3), not one of its own
 	[ "$(readlink /proc/"$pid"/fd/3)" != "" ]
@@ -177,10 +179,8 @@ backend_of() {
 	socat TCP-LISTEN:"$PPORT",bind=127.0.0.1,reuseaddr,fork \
 		EXEC:"$WSPROXY -i -f $W/i.cfg",pipes 2> "$W/socat.err" 3>&- &
 	STARTED_PIDS+=("$!")
-	for _ in $(seq 50); do
-		curl -s -m 2 -o "$W/out" "http://127.0.0.1:$PPORT/plain" && break
-		sleep 0.1
-	done
+	wait_for_listen "$PPORT" "$!"
+	curl -s -m 2 -o "$W/out" "http://127.0.0.1:$PPORT/plain"
 	grep -q '^backend=www' "$W/out"
 	! grep -qi 'X-Forwarded-For' "$W/www.log"
 	# now as tcpserver would run it

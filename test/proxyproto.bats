@@ -49,14 +49,6 @@ raw_bytes() {
 	"$T/rawclient" -p "$PPORT" "$@" < "$W/raw.in" 2>/dev/null
 }
 
-# refused BYTES: sent raw to the accept-proxy bind (then our FIN), the
-# connection is closed (reset) with nothing sent back.
-refused() {
-	local out
-	out=$(raw_bytes "$1" -s -t 3000) || true
-	[ -z "$out" ]
-}
-
 @test "v1 TCP4: the header's source is X-Forwarded-For, the log's %ci:%cp" {
 	start_pp_proxy < /dev/null
 	run pp_get TCP4 192.0.2.10 198.51.100.1 40001 80
@@ -149,17 +141,17 @@ refused() {
 @test "malformed v1 headers: closed, nothing forwarded, logged" {
 	start_pp_proxy < /dev/null
 	local req='GET / HTTP/1.1\r\nHost: x\r\n\r\n'
-	refused "PROXY TCP4 192.0.2.1  198.51.100.1 1 2\r\n$req"        # double space
-	refused "PROXY TCP4 192.0.2.01 198.51.100.1 1 2\r\n$req"        # leading zero
-	refused "PROXY TCP4 192.0.2.1 198.51.100.1 01 2\r\n$req"        # port, too
-	refused "PROXY TCP4 192.0.2.1 198.51.100.1 1 2\n$req"           # no CR
-	refused "PROXY TCP4 192.0.2.1 198.51.100.1 1 2\r$req"           # bare CR
-	refused "PROXY TCP4 192.0.2.1 198.51.100.1 1 65536\r\n$req"     # port range
-	refused "PROXY TCP4 ::1 ::1 1 2\r\n$req"                        # family mismatch
-	refused "PROXY TCP6 2001:db8::1 2001:db8::2 1 2 3\r\n$req"      # extra field
-	refused "PROXY UNKNOWNX\r\n$req"                                # bad family
-	refused "PROXY $(printf 'x%.0s' {1..110})\r\n$req"              # too long
-	refused "PROXY TCP5 192.0.2.1 198.51.100.1 1 2\r\n$req"         # bad family
+	refused "PROXY TCP4 192.0.2.1  198.51.100.1 1 2\r\n$req" -        # double space
+	refused "PROXY TCP4 192.0.2.01 198.51.100.1 1 2\r\n$req" -        # leading zero
+	refused "PROXY TCP4 192.0.2.1 198.51.100.1 01 2\r\n$req" -        # port, too
+	refused "PROXY TCP4 192.0.2.1 198.51.100.1 1 2\n$req" -           # no CR
+	refused "PROXY TCP4 192.0.2.1 198.51.100.1 1 2\r$req" -           # bare CR
+	refused "PROXY TCP4 192.0.2.1 198.51.100.1 1 65536\r\n$req" -     # port range
+	refused "PROXY TCP4 ::1 ::1 1 2\r\n$req" -                        # family mismatch
+	refused "PROXY TCP6 2001:db8::1 2001:db8::2 1 2 3\r\n$req" -      # extra field
+	refused "PROXY UNKNOWNX\r\n$req" -                                # bad family
+	refused "PROXY $(printf 'x%.0s' {1..110})\r\n$req" -              # too long
+	refused "PROXY TCP5 192.0.2.1 198.51.100.1 1 2\r\n$req" -         # bad family
 	[ ! -s "$W/www.log" ] && [ ! -s "$W/ws.log" ]
 	wait_for_line "$W/log1.udp" 'public/1: Received an unhandled protocol'
 	[ "$(count_matches 'public/1: Received an unhandled protocol' "$W/log1.udp")" -eq 2 ]
@@ -170,12 +162,12 @@ refused() {
 @test "malformed v2 headers: closed, nothing forwarded, logged" {
 	start_pp_proxy < /dev/null
 	local sig='\r\n\r\n\0\r\nQUIT\n' req='GET / HTTP/1.1\r\nHost: x\r\n\r\n'
-	refused "$sig\x11\x11\x00\x0c\xc0\x00\x02\x01\xc6\x33\x64\x01\x00\x01\x00\x02$req"  # version 1
-	refused "$sig\x22\x11\x00\x0c\xc0\x00\x02\x01\xc6\x33\x64\x01\x00\x01\x00\x02$req"  # command 2
-	refused "$sig\x21\x11\x00\x08\xc0\x00\x02\x01\xc6\x33\x64\x01$req"                  # 8 < 12
-	refused "$sig\x21\x11\x00\x10\xc0\x00\x02\x01\xc6\x33\x64\x01\x00\x01\x00\x02\x04\x00\x09\x00$req" # TLV overflows
-	refused "$sig\x21\x51\x00\x00$req"                                                  # family 5
-	refused "\r\n\r\n\0\r\nQUIX\n\x21\x11\x00\x00$req"                                    # signature
+	refused "$sig\x11\x11\x00\x0c\xc0\x00\x02\x01\xc6\x33\x64\x01\x00\x01\x00\x02$req" -  # version 1
+	refused "$sig\x22\x11\x00\x0c\xc0\x00\x02\x01\xc6\x33\x64\x01\x00\x01\x00\x02$req" -  # command 2
+	refused "$sig\x21\x11\x00\x08\xc0\x00\x02\x01\xc6\x33\x64\x01$req" -                  # 8 < 12
+	refused "$sig\x21\x11\x00\x10\xc0\x00\x02\x01\xc6\x33\x64\x01\x00\x01\x00\x02\x04\x00\x09\x00$req" - # TLV overflows
+	refused "$sig\x21\x51\x00\x00$req" -                                                  # family 5
+	refused "\r\n\r\n\0\r\nQUIX\n\x21\x11\x00\x00$req" -                                    # signature
 	[ ! -s "$W/www.log" ] && [ ! -s "$W/ws.log" ]
 	wait_for_line "$W/log1.udp" 'public/1: Received an unhandled protocol'
 	[ "$(count_matches 'public/1: Received an invalid PROXY protocol header' "$W/log1.udp")" -eq 3 ]
@@ -184,7 +176,7 @@ refused() {
 
 @test "truncated v2 header (the length says more than comes): closed, logged" {
 	start_pp_proxy < /dev/null
-	refused '\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x01\xc6\x33'
+	refused '\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x01\xc6\x33' -
 	wait_for_line "$W/log1.udp" 'public/1: Truncated PROXY protocol header received'
 	[ ! -s "$W/www.log" ]
 }
@@ -194,7 +186,7 @@ refused() {
 	run raw_bytes "$GET_CLOSE"
 	[ "$status" -eq 5 ]            # reset by the peer
 	[ -z "$output" ]
-	refused ''
+	refused '' -
 	[ ! -s "$W/www.log" ]
 	wait_for_line "$W/log1.udp" '127\.0\.0\.1:[0-9]+ \[.*\] public/1: Received something which does not look like a PROXY protocol header$'
 	wait_for_line "$W/log1.udp" 'public/1: Connection closed while waiting for PROXY protocol header$'
@@ -217,8 +209,8 @@ refused() {
 	start_pp_proxy <<-'EOF'
 	    option dontlognull
 	EOF
-	refused ''
-	refused 'hello\r\n'
+	refused '' -
+	refused 'hello\r\n' -
 	wait_for_line "$W/log1.udp" 'public/1: Received something'
 	[ "$(count_matches 'Connection closed while waiting' "$W/log1.udp")" -eq 0 ]
 }
@@ -298,7 +290,7 @@ start_sp_proxy() {
 	[[ "$output" =~ v=2\ cmd=PROXY\ fam=TCP4\ src=127.0.0.1\ dst=127.0.0.1\ sport=[0-9]+\ dport=$PPORT ]]
 }
 
-# ---- against HAProxy (not in CI: skipped when absent) ----
+# ---- against HAProxy (.ci/run installs it; skipped when absent) ----
 
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 
@@ -306,16 +298,11 @@ HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 # recorded in a subshell and teardown would not stop it); waits until
 # PORT accepts connections.
 start_haproxy() {
-	local port="$1" i
+	local port="$1"
 	cat > "$W/haproxy.cfg"
 	"$HAPROXY" -db -f "$W/haproxy.cfg" > "$W/haproxy.out" 2>&1 3>&- &
 	STARTED_PIDS+=("$!")
-	for ((i = 0; i < 50; i++)); do
-		ss -Hltn "sport = :$port" | grep -q . && return 0
-		sleep 0.1
-	done
-	cat "$W/haproxy.out" >&2
-	return 1
+	wait_for_listen "$port" "$!" || { cat "$W/haproxy.out" >&2; return 1; }
 }
 
 haproxy_defaults() {

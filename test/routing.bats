@@ -6,17 +6,6 @@ load helpers
 
 setup_file() { :; }
 
-# backend_of PATH [curl args]: which backend answered (X-Backend), or the
-# status code when the proxy answered itself.
-backend_of() {
-	local path="$1"; shift
-	local out
-	out=$(curl -s -m 5 -D - -o /dev/null "http://127.0.0.1:$PPORT$path" "$@")
-	local b
-	b=$(grep -i '^x-backend:' <<< "$out" | tr -d '\r' | awk '{print $2}')
-	if [ -n "$b" ]; then echo "$b"; else head -1 <<< "$out" | awk '{print $2}'; fi
-}
-
 # ws_backend HOST PATH [wsclient args]: which backend a WebSocket reached.
 ws_backend() {
 	local host="$1" path="$2"; shift 2
@@ -24,6 +13,8 @@ ws_backend() {
 		sed -n 's/^backend=//p'
 }
 
+# start_classic: backends www and ws, a frontend "public" on $PPORT whose
+# routing lines come on stdin.
 start_classic() {
 	start_backend www
 	start_backend ws

@@ -5,6 +5,8 @@
 
 load helpers
 
+# start_stress_proxy: www by default, ws for /ws*, a 2 s http-request
+# timeout for the aborted heads.
 start_stress_proxy() {
 	start_backend www
 	start_backend ws
@@ -24,12 +26,9 @@ rss_kb() {
 	awk '/^VmRSS/ { print $2 }' /proc/"$1"/status
 }
 
+# wait_no_children PID: up to 20 s for every child to be gone.
 wait_no_children() {
-	for _ in $(seq 200); do
-		[ -z "$(pgrep -P "$1")" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for 200 no_children "$1"
 }
 
 @test "a few thousand connections, some aborted: no descriptor, zombie or memory left" {
@@ -115,10 +114,8 @@ wait_no_children() {
 	socat TCP-LISTEN:"$PPORT",bind=127.0.0.1,reuseaddr \
 		EXEC:"valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file=$W/vg3.log $WSPROXY -i -f $W/vg.cfg",nofork 3>&- &
 	socat_pid=$!
-	for _ in $(seq 50); do
-		"$T/wsclient" -p "$PPORT" -u /ws/vg -q -n 3 -s 70000 -f 2 > "$W/ws.out" 2>&1 && break
-		sleep 0.2
-	done
+	wait_for_listen "$PPORT" "$socat_pid"
+	"$T/wsclient" -p "$PPORT" -u /ws/vg -q -n 3 -s 70000 -f 2 > "$W/ws.out" 2>&1
 	grep -q 'ok 3 messages' "$W/ws.out"
 	wait "$socat_pid" || true
 	[ ! -s "$W/vg3.log" ] || { cat "$W/vg3.log" >&2; false; }
