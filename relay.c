@@ -118,6 +118,7 @@ flow_check_done(struct flow *f)
 	}
 }
 
+#ifndef RELAY_NO_SPLICE
 /*
  * splice() needs sockets or pipes: in inetd mode fd 1 may be a file
  * (opened O_APPEND, splice refuses it once bytes are in the pipe).
@@ -130,6 +131,7 @@ splice_capable(int fd)
 	return fstat(fd, &st) == 0 && (S_ISSOCK(st.st_mode) ||
 	    S_ISFIFO(st.st_mode));
 }
+#endif
 
 /* Bulk on a tunnel flow: open the pipe (if we can; else stay as we are). */
 static void
