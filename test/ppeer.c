@@ -14,9 +14,9 @@
  *
  * Server: ppeer -l {-p PORT [-6] | -u PATH | -a NAME} -o FILE [-P PIDFILE]
  *
- *   Listens on 127.0.0.1:PORT (or [::1]), on the unix socket PATH, or on
- *   the abstract unix socket NAME padded with NULs as HAProxy's abns@NAME,
- *   and for each connection (one
+ *   Listens on 127.0.0.1:PORT (or [::1]), on the unix socket PATH (a
+ *   stale file there is replaced), or on the abstract unix socket NAME
+ *   padded with NULs as HAProxy's abns@NAME; for each connection (one
  *   child each) reads a PROXY header, v1 or v2, byte-exactly, and appends
  *   one line to FILE:
  *
