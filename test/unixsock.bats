@@ -339,3 +339,21 @@ hex() {
 	    server s1 /run/be.sock"
 	[[ "$output" == *"t.cfg:$L: 'bind' : 'abns@fe' is a unix socket"* ]]
 }
+
+@test "mode tcp relays to a unix server, logged in the tcplog format" {
+	start_backend raw -u "$W/raw.sock"
+	start_udpsink log1
+	free_ports 1; PPORT=${PORTS[0]}
+	start_proxy <<-EOF
+	$(defaults_section)
+	listen fwd
+	    mode tcp
+	    bind 127.0.0.1:$PPORT
+	    log 127.0.0.1:$UPORT_log1 local0
+	    option tcplog
+	    server s1 unix@$W/raw.sock
+	EOF
+	[ "$(xbackend /tcp)" = raw ]
+	wait_for_line "$W/log1.udp" ' fwd fwd/s1 '
+	grep -qE " fwd fwd/s1 0/[0-9]+/[0-9]+ [0-9]+ -- " "$W/log1.udp"
+}
