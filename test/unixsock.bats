@@ -90,6 +90,26 @@ hex() {
 	[ "$(xbackend /)" = rel ]
 }
 
+@test "unix@ with a relative path is looked for inside the chroot, not where wsproxy started" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	mkdir "$W/jail"
+	start_backend inside -u "$W/jail/be.sock"
+	start_backend outside -u "$W/be.sock"
+	free_ports 1; PPORT=${PORTS[0]}
+	cd "$W"
+	start_proxy <<-EOF
+	global
+	    chroot $W/jail
+	$(defaults_section)
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    default_backend be
+	backend be
+	    server s1 unix@be.sock
+	EOF
+	[ "$(xbackend /)" = inside ]
+}
+
 @test "a WebSocket upgrade through a unix server is echoed" {
 	start_backend ws -u "$W/ws.sock"
 	unix_proxy "$(cat <<-EOF
