@@ -29,7 +29,7 @@
  * "unix@PATH" (PATH may be relative: the kernel resolves it against the
  * working directory at connect time) and "abns@NAME" (Linux's abstract
  * namespace). A path leaves room for the ".<pid>.tmp" that HAProxy adds
- * when it binds one, so its limit is 2.6's: 107 - 10 = 97 bytes. An
+ * when it binds one, so its limit is 2.6's, 97 bytes, for servers too. An
  * abstract address is a NUL, the name, then NULs to the end of sun_path,
  * and the whole struct is its length, exactly as 2.6 does it: a peer
  * bound to the name's exact length is another address, one 2.6 does not
@@ -38,7 +38,8 @@
 #define UNIX_PREFIX "unix@"
 #define ABNS_PREFIX "abns@"
 #define SUN_PATH_LEN ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
-#define UNIX_PATH_MAX (SUN_PATH_LEN - 1 - 10)
+#define BIND_SUFFIX_LEN 10      /* ".<pid>.tmp": 1 + 5 digits + 4 */
+#define UNIX_PATH_MAX (SUN_PATH_LEN - 1 - BIND_SUFFIX_LEN)
 #define ABNS_NAME_MAX (SUN_PATH_LEN - 1)
 
 /* Is text a unix socket address, and where does its path or name start? */
@@ -55,12 +56,15 @@ unix_name(const char *text, int *abstract)
 	return text[0] == '/' ? text : NULL;
 }
 
-/* Fills addr with the unix socket text names; 0, or -1 with err set. */
+/*
+ * Fills addr with the socket that name (within text, for messages) is a
+ * path or, with abstract, an abstract name of. 0, or -1 with err set.
+ */
 static int
 unix_addr(const char *text, const char *name, int abstract,
     struct net_addr *addr, char *err, size_t errlen)
 {
-	struct sockaddr_un *sun = (struct sockaddr_un *)&addr->ss;
+	struct sockaddr_un *un = (struct sockaddr_un *)&addr->ss;
 	size_t len = strlen(name);
 	int max = abstract ? ABNS_NAME_MAX : UNIX_PATH_MAX;
 
@@ -75,9 +79,9 @@ unix_addr(const char *text, const char *name, int abstract,
 		return -1;
 	}
 	memset(addr, 0, sizeof(*addr));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path + abstract, name, len);
-	addr->len = sizeof(*sun);
+	un->sun_family = AF_UNIX;
+	memcpy(un->sun_path + abstract, name, len);
+	addr->len = sizeof(*un);
 	return 0;
 }
 
@@ -484,17 +488,17 @@ net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len)
 void
 net_addr_str(const struct net_addr *addr, char *buf, size_t len)
 {
-	const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+	const struct sockaddr_un *un = (const struct sockaddr_un *)&addr->ss;
 	char host[INET6_ADDRSTRLEN];
 
 	if (addr->ss.ss_family == AF_UNIX) {
 		/* sun_path need not end with a NUL: bound the copy */
-		if (sun->sun_path[0] == '\0')
+		if (un->sun_path[0] == '\0')
 			snprintf(buf, len, ABNS_PREFIX "%.*s", SUN_PATH_LEN - 1,
-			    sun->sun_path + 1);
+			    un->sun_path + 1);
 		else
 			snprintf(buf, len, UNIX_PREFIX "%.*s", SUN_PATH_LEN,
-			    sun->sun_path);
+			    un->sun_path);
 		return;
 	}
 	net_ntop(&addr->ss, host, sizeof(host));
