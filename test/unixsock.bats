@@ -377,3 +377,20 @@ hex() {
 	wait_for_line "$W/log1.udp" ' fwd fwd/s1 '
 	grep -qE " fwd fwd/s1 0/[0-9]+/[0-9]+ [0-9]+ -- " "$W/log1.udp"
 }
+
+@test "-i over two pipes reaches a unix server too" {
+	start_backend ux -u "$W/ux.sock"
+	cat > "$W/inetd.cfg" <<-EOF
+	$(defaults_section)
+	frontend first
+	    bind 127.0.0.1:1
+	    default_backend be
+	backend be
+	    server s1 unix@$W/ux.sock
+	EOF
+	printf 'GET /pipe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+		"$WSPROXY" -i -f "$W/inetd.cfg" > "$W/out" 2> "$W/err"
+	grep -q '^HTTP/1.1 200 OK' "$W/out"
+	grep -q '^backend=ux' "$W/out"
+	[ ! -s "$W/err" ]
+}
