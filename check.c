@@ -1,7 +1,8 @@
 /*
  * check.c - health checks. One checker process, forked by the parent,
  * probes every server with "check" from a single poll() loop, each on
- * its own schedule: a non-blocking connect (a plain TCP check), and with
+ * its own schedule: a non-blocking connect (a plain TCP check, or a unix
+ * socket's, where connect() answers at once), and with
  * "option httpchk" a request and the status line of its answer. It keeps
  * HAProxy's health counter per server, writes UP or DOWN into the
  * scoreboard, where every child reads it, and logs each change in
@@ -34,9 +35,11 @@ enum probe_state { PROBE_IDLE, PROBE_CONNECTING, PROBE_SENDING,
     PROBE_READING };
 
 /* HAProxy's check statuses, those a probe here can end with. */
-enum check_status { L4OK, L4TOUT, L4CON, L7TOUT, L7RSP, L7OK, L7STS };
+enum check_status { SOCKERR, L4OK, L4TOUT, L4CON, L7TOUT, L7RSP, L7OK,
+    L7STS };
 
 static const char *const status_text[] = {
+	[SOCKERR] = "Socket error",
 	[L4OK] = "Layer4 check passed",
 	[L4TOUT] = "Layer4 timeout",
 	[L4CON] = "Layer4 connection problem",
@@ -335,6 +338,21 @@ probe_connected(struct check *c, int64_t now)
 	probe_send(c, now);
 }
 
+/*
+ * connect() itself failed: always so on a unix socket (a missing file,
+ * no listener), which HAProxy reports as a socket error, not as a
+ * Layer4 problem (that is for refusals that come back later, as TCP's).
+ */
+static void
+probe_fail_now(struct check *c, int err, int64_t now)
+{
+	char info[128];
+
+	snprintf(info, sizeof(info), "General socket error (%s)",
+	    strerror(err));
+	probe_done(c, SOCKERR, 0, info, now);
+}
+
 static void
 probe_start(struct check *c, int64_t now)
 {
@@ -350,7 +368,7 @@ probe_start(struct check *c, int64_t now)
 	c->deadline_ms = now + connect_ms;
 	c->fd = net_connect_nonblock(&c->addr, &in_progress);
 	if (c->fd < 0) {
-		probe_fail_errno(c, errno, now);
+		probe_fail_now(c, errno, now);
 		return;
 	}
 	c->state = PROBE_CONNECTING;

@@ -27,7 +27,14 @@
 /* The longest pause before retrying a server that refused. */
 #define RETRY_PAUSE_MAX_MS 1000
 
-enum attempt { ATTEMPT_CONNECTED, ATTEMPT_REFUSED, ATTEMPT_TIMEOUT };
+/*
+ * How an attempt ended. A refusal that connect() itself returns (always
+ * so on a unix socket: a missing file, no listener, a full backlog) is
+ * told apart from one that comes back later, as HAProxy tells them apart:
+ * only the later kind makes the next attempt pause.
+ */
+enum attempt { ATTEMPT_CONNECTED, ATTEMPT_REFUSED, ATTEMPT_FAILED_NOW,
+    ATTEMPT_TIMEOUT };
 
 static void
 trace_end(struct connect_trace *tr, char who, char stage)
@@ -58,7 +65,7 @@ connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
 	int fd = net_connect_nonblock(addr, &in_progress);
 
 	if (fd < 0)
-		return ATTEMPT_REFUSED;
+		return ATTEMPT_FAILED_NOW;
 	if (in_progress) {
 		pfd = (struct pollfd){ fd, POLLOUT, 0 };
 		int rc;
@@ -76,7 +83,8 @@ connect_once(const struct net_addr *addr, int timeout_ms, int *fd_out)
 			return ATTEMPT_REFUSED;
 		}
 	}
-	net_set_nodelay(fd);
+	if (addr->ss.ss_family != AF_UNIX)
+		net_set_nodelay(fd);
 	*fd_out = fd;
 	return ATTEMPT_CONNECTED;
 }
@@ -161,8 +169,10 @@ server_greeting(const struct connect_client *c, const struct server *srv,
 }
 
 /*
- * Before retrying the same server: after a refusal wait min(timeout
- * connect, 1s); after a connect timeout go again at once (HAProxy).
+ * Before retrying the same server: after a refusal that came back from
+ * the network wait min(timeout connect, 1s); after one connect() gave
+ * at once, or a connect timeout, go again at once (HAProxy's
+ * back_handle_st_cer() pauses after asynchronous errors only).
  */
 static void
 retry_pause(const struct proxy *be, enum attempt failed)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -22,6 +23,67 @@
 /* The longest prefix of each family: its address in bits. */
 #define IPV4_BITS ((int)(8 * sizeof(struct in_addr)))
 #define IPV6_BITS ((int)(8 * sizeof(struct in6_addr)))
+
+/*
+ * Unix sockets are written as HAProxy 2.6 writes them: "/abs/path",
+ * "unix@PATH" (PATH may be relative: the kernel resolves it against the
+ * working directory at connect time) and "abns@NAME" (Linux's abstract
+ * namespace). A path leaves room for the ".<pid>.tmp" that HAProxy adds
+ * when it binds one, so its limit is 2.6's, 97 bytes, for servers too. An
+ * abstract address is a NUL, the name, then NULs to the end of sun_path,
+ * and the whole struct is its length, exactly as 2.6 does it: a peer
+ * bound to the name's exact length is another address, one 2.6 does not
+ * reach either.
+ */
+#define UNIX_PREFIX "unix@"
+#define ABNS_PREFIX "abns@"
+#define SUN_PATH_LEN ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
+#define BIND_SUFFIX_LEN 10      /* ".<pid>.tmp": 1 + 5 digits + 4 */
+#define UNIX_PATH_MAX (SUN_PATH_LEN - 1 - BIND_SUFFIX_LEN)
+#define ABNS_NAME_MAX (SUN_PATH_LEN - 1)
+
+/* Is text a unix socket address, and where does its path or name start? */
+static const char *
+unix_name(const char *text, int *abstract)
+{
+	*abstract = 0;
+	if (strncmp(text, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
+		return text + strlen(UNIX_PREFIX);
+	if (strncmp(text, ABNS_PREFIX, strlen(ABNS_PREFIX)) == 0) {
+		*abstract = 1;
+		return text + strlen(ABNS_PREFIX);
+	}
+	return text[0] == '/' ? text : NULL;
+}
+
+/*
+ * Fills addr with the socket that name (within text, for messages) is a
+ * path or, with abstract, an abstract name of. 0, or -1 with err set.
+ */
+static int
+unix_addr(const char *text, const char *name, int abstract,
+    struct net_addr *addr, char *err, size_t errlen)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)&addr->ss;
+	size_t len = strlen(name);
+	int max = abstract ? ABNS_NAME_MAX : UNIX_PATH_MAX;
+
+	if (len == 0) {
+		snprintf(err, errlen, "empty socket %s in '%s'",
+		    abstract ? "name" : "path", text);
+		return -1;
+	}
+	if (len > (size_t)max) {
+		snprintf(err, errlen, "socket path '%s' too long (max %d)",
+		    text, max);
+		return -1;
+	}
+	memset(addr, 0, sizeof(*addr));
+	un->sun_family = AF_UNIX;
+	memcpy(un->sun_path + abstract, name, len);
+	addr->len = sizeof(*un);
+	return 0;
+}
 
 /* Splits "host:port", "[v6]:port" or "v6:port" at the port separator. */
 static int
@@ -119,7 +181,14 @@ net_parse_bind(const char *text, int (*add)(const struct net_addr *, void *),
 	const char *port, *end;
 	struct net_addr addr;
 	long lo, hi;
+	int abstract;
 
+	if (unix_name(text, &abstract) != NULL) {
+		snprintf(err, errlen, "'%s' is a unix socket, and wsproxy "
+		    "listens on TCP only: bind an IPv4 or IPv6 address and a "
+		    "port", text);
+		return -1;
+	}
 	if (split_host_port(text, host, sizeof(host), &port) < 0 ||
 	    port == NULL || *port == '\0') {
 		snprintf(err, errlen, "missing port specification in '%s'", text);
@@ -162,17 +231,25 @@ net_parse_server(const char *text, struct net_addr *addr,
 	char host[256];
 	const char *port, *end;
 	long p;
-	int sign = 0;
+	const char *name;
+	int sign = 0, abstract;
 
 	*mode = PORT_FIXED;
 	*port_offset = 0;
+	/* no port: in "/run/be.sock:80" the ":80" is part of the path */
+	if ((name = unix_name(text, &abstract)) != NULL)
+		return unix_addr(text, name, abstract, addr, err, errlen);
 	if (split_host_port(text, host, sizeof(host), &port) < 0 ||
 	    host[0] == '\0') {
 		snprintf(err, errlen, "invalid address '%s'", text);
 		return -1;
 	}
 	if (resolve_host(host, addr) < 0) {
-		snprintf(err, errlen, "could not resolve address '%s'", host);
+		/* "be.sock" is a host name, in HAProxy too */
+		snprintf(err, errlen, "could not resolve address '%s'%s", host,
+		    strchr(host, '/') != NULL || strstr(host, ".sock") != NULL ?
+		    " (a unix socket is written /path, unix@path or abns@name)" :
+		    "");
 		return -1;
 	}
 	if (port == NULL || *port == '\0') {
@@ -392,6 +469,10 @@ net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	const void *src;
 
+	if (ss->ss_family == AF_UNIX) {
+		snprintf(buf, len, "unix");     /* HAProxy's %si, %bi */
+		return;
+	}
 	if (ss->ss_family == AF_INET)
 		src = &((const struct sockaddr_in *)ss)->sin_addr;
 	else if (ss->ss_family == AF_INET6)
@@ -407,8 +488,19 @@ net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len)
 void
 net_addr_str(const struct net_addr *addr, char *buf, size_t len)
 {
+	const struct sockaddr_un *un = (const struct sockaddr_un *)&addr->ss;
 	char host[INET6_ADDRSTRLEN];
 
+	if (addr->ss.ss_family == AF_UNIX) {
+		/* sun_path need not end with a NUL: bound the copy */
+		if (un->sun_path[0] == '\0')
+			snprintf(buf, len, ABNS_PREFIX "%.*s", SUN_PATH_LEN - 1,
+			    un->sun_path + 1);
+		else
+			snprintf(buf, len, UNIX_PREFIX "%.*s", SUN_PATH_LEN,
+			    un->sun_path);
+		return;
+	}
 	net_ntop(&addr->ss, host, sizeof(host));
 	if (addr->ss.ss_family == AF_INET6)
 		snprintf(buf, len, "[%s]:%d", host, net_port(&addr->ss));

@@ -23,7 +23,11 @@ enum port_mode { PORT_FIXED, PORT_CLIENT, PORT_OFFSET };
 int net_parse_bind(const char *text, int (*add)(const struct net_addr *, void *),
     void *arg, char *err, size_t errlen);
 
-/* Parses "ADDR[:PORT]", "ADDR:+N" or "ADDR:-N" for a server. */
+/*
+ * Parses "ADDR[:PORT]", "ADDR:+N" or "ADDR:-N" for a server, or a unix
+ * socket, HAProxy's way: "/abs/path", "unix@PATH" or "abns@NAME" (no
+ * port; PORT_FIXED). Unix sockets are refused by net_parse_bind().
+ */
 int net_parse_server(const char *text, struct net_addr *addr,
     enum port_mode *mode, int *port_offset, char *err, size_t errlen);
 
@@ -45,9 +49,10 @@ int  net_set_nonblock(int fd);
 void net_set_nodelay(int fd);
 int  net_port(const struct sockaddr_storage *ss);
 void net_set_port(struct sockaddr_storage *ss, int port);
-/* "1.2.3.4" or "::1" (no brackets, no port), as HAProxy logs them. */
+/* "1.2.3.4", "::1" (no brackets, no port) or "unix", as HAProxy logs
+ * them. */
 void net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len);
-/* "1.2.3.4:80" or "[::1]:80", for messages. */
+/* "1.2.3.4:80", "[::1]:80", "unix@/path" or "abns@name", for messages. */
 void net_addr_str(const struct net_addr *addr, char *buf, size_t len);
 
 #endif

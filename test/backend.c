@@ -2,8 +2,15 @@
  * backend - HTTP/1.1 + WebSocket origin server for the wsproxy tests.
  *
  * Usage: backend -p PORT -n NAME [-l LOGFILE] [-P PIDFILE] [-6]
+ *                  [-u PATH | -a NAME | -A NAME]
  *
  *   -p PORT     listen on 127.0.0.1:PORT (with -6 on [::1]:PORT)
+ *   -u PATH     listen on the unix socket PATH instead of the TCP port
+ *               (a stale socket file there is replaced)
+ *   -a NAME     listen on the abstract unix socket NAME instead, padded
+ *               with NULs to the whole sun_path as HAProxy's abns@NAME
+ *   -A NAME     the same, with an address of the name's exact length
+ *               (socat's ABSTRACT-LISTEN: one HAProxy 2.6 cannot reach)
  *   -n NAME     name reported in the X-Backend header and in the body
  *   -l LOGFILE  append every byte received on any connection to LOGFILE
  *   -P PIDFILE  write our pid there once listen() succeeded (readiness)
@@ -60,6 +67,7 @@ enum { OP_CONT = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9,
 
 /* Set once in main(), read-only afterwards. */
 static const char *g_name;
+static const char *g_unix_name;     /* -u, -a or -A: not on TCP */
 static int g_logfd = -1;
 
 /* ------------------------------------------------------------------ */
@@ -960,8 +968,10 @@ static void accept_one(int lfd, const sigset_t *child_mask)
         die_errno("accept");
     }
     /* Small writes (chunks, frames) go out at once instead of waiting
-     * for an ACK that the peer may delay by 40 ms. */
-    set_nodelay(fd);
+     * for an ACK that the peer may delay by 40 ms (TCP only: a unix
+     * socket has no such delay). */
+    if (g_unix_name == NULL)
+        set_nodelay(fd);
 
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -1019,7 +1029,8 @@ static int listen_on(const char *port, int ipv6)
 
 _Noreturn static void usage(void)
 {
-    fprintf(stderr, "usage: backend -p PORT -n NAME [-l LOGFILE] [-P PIDFILE] [-6]\n");
+    fprintf(stderr, "usage: backend -p PORT -n NAME [-l LOGFILE] [-P PIDFILE] [-6]\n"
+                    "               [-u PATH | -a NAME | -A NAME]\n");
     exit(64);
 }
 
@@ -1027,20 +1038,24 @@ int main(int argc, char **argv)
 {
     const char *port = NULL, *logfile = NULL, *pidfile = NULL;
     int ipv6 = 0, opt;
+    enum unix_kind unix_kind = UNIX_PATH;
 
     util_prog = "backend";
     util_show_pid = 1;
-    while ((opt = getopt(argc, argv, "p:n:l:P:6")) != -1) {
+    while ((opt = getopt(argc, argv, "p:n:l:P:6u:a:A:")) != -1) {
         switch (opt) {
         case 'p': port = optarg; break;
         case 'n': g_name = optarg; break;
         case 'l': logfile = optarg; break;
         case 'P': pidfile = optarg; break;
         case '6': ipv6 = 1; break;
+        case 'u': g_unix_name = optarg; unix_kind = UNIX_PATH; break;
+        case 'a': g_unix_name = optarg; unix_kind = UNIX_ABNS; break;
+        case 'A': g_unix_name = optarg; unix_kind = UNIX_ABSTRACT_EXACT; break;
         default: usage();
         }
     }
-    if (!port || !g_name || optind != argc)
+    if ((!port && !g_unix_name) || !g_name || optind != argc)
         usage();
 
     if (logfile) {
@@ -1063,7 +1078,8 @@ int main(int argc, char **argv)
     set_handler(SIGINT, on_stop);
     set_handler(SIGCHLD, on_child);
 
-    int lfd = listen_on(port, ipv6);
+    int lfd = g_unix_name ? unix_listen(g_unix_name, unix_kind, SOMAXCONN)
+                          : listen_on(port, ipv6);
     if (pidfile)
         write_pidfile(pidfile);     /* only now are we ready */
     accept_loop(lfd, &wait_mask);

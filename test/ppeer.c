@@ -12,9 +12,11 @@
  *   -T appends two TLVs to a v2 header (NOOP, AUTHORITY) that the
  *   receiver has to skip.
  *
- * Server: ppeer -l -p PORT -o FILE [-P PIDFILE] [-6]
+ * Server: ppeer -l {-p PORT [-6] | -u PATH | -a NAME} -o FILE [-P PIDFILE]
  *
- *   Listens on 127.0.0.1:PORT (or [::1]), and for each connection (one
+ *   Listens on 127.0.0.1:PORT (or [::1]), on the unix socket PATH (a
+ *   stale file there is replaced), or on the abstract unix socket NAME
+ *   padded with NULs as HAProxy's abns@NAME; for each connection (one
  *   child each) reads a PROXY header, v1 or v2, byte-exactly, and appends
  *   one line to FILE:
  *
@@ -51,7 +53,7 @@ _Noreturn static void usage(void)
 {
     fprintf(stderr,
         "usage: ppeer -c -p PORT [-a ADDR] [-v 1|2] [-T] [-t MS] FAMILY [SRC DST SPORT DPORT]\n"
-        "       ppeer -l -p PORT -o FILE [-P PIDFILE] [-6]\n");
+        "       ppeer -l {-p PORT [-6] | -u PATH | -a NAME} -o FILE [-P PIDFILE]\n");
     exit(64);
 }
 
@@ -351,16 +353,12 @@ static void serve_one(int fd, int logfd)
     (void)write_all(fd, resp, (size_t)n);
 }
 
-static int run_server(int port, const char *logfile, const char *pidfile,
-                      int ipv6)
+static int listen_tcp(int port, int ipv6)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
-    int one = 1, lfd, logfd;
+    int one = 1, lfd;
 
-    logfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (logfd < 0)
-        die_errno(logfile);
     lfd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     if (lfd < 0)
         die_errno("socket");
@@ -370,6 +368,26 @@ static int run_server(int port, const char *logfile, const char *pidfile,
         die_errno("bind");
     if (listen(lfd, 64) < 0)
         die_errno("listen");
+    return lfd;
+}
+
+/* unix_name: NULL for TCP; the listener is blocking (accept waits). */
+static int run_server(int port, const char *unix_name, enum unix_kind kind,
+                      const char *logfile, const char *pidfile, int ipv6)
+{
+    int lfd, logfd, flags;
+
+    logfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (logfd < 0)
+        die_errno(logfile);
+    if (unix_name == NULL) {
+        lfd = listen_tcp(port, ipv6);
+    } else {
+        lfd = unix_listen(unix_name, kind, 64);
+        if ((flags = fcntl(lfd, F_GETFL)) < 0 ||
+            fcntl(lfd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+            die_errno("fcntl");
+    }
     signal(SIGCHLD, SIG_IGN);       /* children reap themselves */
     if (pidfile)
         write_pidfile(pidfile);
@@ -393,17 +411,20 @@ static int run_server(int port, const char *logfile, const char *pidfile,
 int main(int argc, char **argv)
 {
     const char *addr = "127.0.0.1", *logfile = NULL, *pidfile = NULL;
+    const char *unix_name = NULL, *a_opt = NULL;
+    enum unix_kind unix_kind = UNIX_PATH;
     int client = 0, server = 0, port = 0, version = 1, tlvs = 0, ipv6 = 0;
     int idle_ms = 5000, opt;
 
     util_prog = "ppeer";
     signal(SIGPIPE, SIG_IGN);
-    while ((opt = getopt(argc, argv, "clp:a:v:Tt:o:P:6")) != -1) {
+    while ((opt = getopt(argc, argv, "clp:a:v:Tt:o:P:6u:")) != -1) {
         switch (opt) {
         case 'c': client = 1; break;
         case 'l': server = 1; break;
         case 'p': port = atoi(optarg); break;
-        case 'a': addr = optarg; break;
+        case 'a': addr = a_opt = optarg; break;
+        case 'u': unix_name = optarg; break;
         case 'v': version = atoi(optarg); break;
         case 'T': tlvs = 1; break;
         case 't': idle_ms = atoi(optarg); break;
@@ -413,12 +434,18 @@ int main(int argc, char **argv)
         default: usage();
         }
     }
-    if (port <= 0 || client == server || (version != 1 && version != 2))
+    if (client == server || (version != 1 && version != 2))
+        usage();
+    if (client && port <= 0)
         usage();
     if (client)
         return run_client(addr, port, version, tlvs, idle_ms, argv + optind,
                           argc - optind);
-    if (logfile == NULL)
+    if (unix_name == NULL && a_opt != NULL) {   /* -a: abstract, here */
+        unix_name = a_opt;
+        unix_kind = UNIX_ABNS;
+    }
+    if (logfile == NULL || (port <= 0 && unix_name == NULL))
         usage();
-    return run_server(port, logfile, pidfile, ipv6);
+    return run_server(port, unix_name, unix_kind, logfile, pidfile, ipv6);
 }

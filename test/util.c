@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +153,34 @@ socklen_t loopback_addr(struct sockaddr_storage *ss, int ipv6, uint16_t port)
     s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     s4->sin_port = htons(port);
     return sizeof *s4;
+}
+
+int unix_listen(const char *name, enum unix_kind kind, int backlog)
+{
+    struct sockaddr_un sun;
+    size_t len = strlen(name), off = kind == UNIX_PATH ? 0 : 1;
+    socklen_t slen;
+
+    if (len + off >= sizeof sun.sun_path)
+        die("unix socket name too long: %s", name);
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path + off, name, len);
+    if (kind == UNIX_ABNS)
+        slen = sizeof sun;
+    else
+        slen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + off + len +
+                           (kind == UNIX_PATH));
+    if (kind == UNIX_PATH && unlink(name) < 0 && errno != ENOENT)
+        die("unlink %s: %s", name, strerror(errno));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        die_errno("socket");
+    if (bind(fd, (struct sockaddr *)&sun, slen) < 0)
+        die("bind %s%s: %s", kind == UNIX_PATH ? "" : "@", name, strerror(errno));
+    if (listen(fd, backlog) < 0)
+        die_errno("listen");
+    return fd;
 }
 
 struct addrinfo *resolve_numeric(const char *addr, const char *port, int code)

@@ -51,6 +51,14 @@ void write_pidfile(const char *path);
 /* Fills ss with 127.0.0.1 (or ::1) and port; returns its length. */
 socklen_t loopback_addr(struct sockaddr_storage *ss, int ipv6, uint16_t port);
 
+/* Unix socket listeners: a path (a stale file there is removed first;
+ * the file stays when we exit, as a crashed server's would), an abstract
+ * name NUL-padded to the whole sun_path as HAProxy 2.6's abns@ addresses
+ * are, or an abstract name of its exact length (which 2.6 cannot reach).
+ * Returns the listening socket, non-blocking, or dies. */
+enum unix_kind { UNIX_PATH, UNIX_ABNS, UNIX_ABSTRACT_EXACT };
+int unix_listen(const char *name, enum unix_kind kind, int backlog);
+
 /* The addrinfo of a numeric address ("127.0.0.1", "::1" or "[::1]") and
  * port; fails with code on a bad one.  freeaddrinfo() it. */
 struct addrinfo *resolve_numeric(const char *addr, const char *port, int code);
