@@ -6,33 +6,6 @@
 
 load helpers
 
-# lb_proxy BALANCE "server lines...": a frontend on $PPORT with one
-# backend "be" ("-": no balance line); access lines (httplog) go to
-# $W/proxy.err.
-lb_proxy() {
-	local balance="balance $1" servers="$2"
-	[ "$1" = - ] && balance=""
-	free_ports 1; PPORT=${PORTS[0]}
-	start_proxy <<-EOF
-	defaults
-	    mode http
-	    option http-server-close
-	    retries ${RETRIES:-0}
-	    timeout connect 1s
-	    timeout client 5s
-	    timeout server 5s
-	    ${EXTRA_DEFAULTS:-}
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    log stderr format raw local0
-	    option httplog
-	    default_backend be
-	backend be
-	    $balance
-	$servers
-	EOF
-}
-
 # three backends a, b, c
 three_backends() {
 	start_backend a

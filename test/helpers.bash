@@ -237,13 +237,14 @@ daemon_only() {
 
 # ---- configuration pieces ----
 
-# The classic defaults, with short test timeouts.
+# The classic defaults, with short test timeouts (CLIENT_TIMEOUT,
+# SERVER_TIMEOUT and RETRIES change them).
 defaults_section() {
 	cat <<-EOF
 	defaults
 	    mode http
 	    option http-server-close
-	    retries 0
+	    retries ${RETRIES:-0}
 	    timeout connect 1s
 	    timeout client ${CLIENT_TIMEOUT:-5s}
 	    timeout server ${SERVER_TIMEOUT:-5s}
@@ -257,6 +258,49 @@ classic_backends() {
 	    server www1 127.0.0.1:$BPORT_www
 	backend ws
 	    server ws1 127.0.0.1:$BPORT_ws
+	EOF
+}
+
+# start_public_proxy DEFAULT [GLOBAL LINE...]: the proxy on a free
+# $PPORT as most tests want it: a global section with the lines given
+# (none: no global section), the classic defaults, a frontend "public"
+# whose default backend is DEFAULT, then the backend sections on stdin.
+start_public_proxy() {
+	local default="$1" line; shift
+	free_ports 1; PPORT=${PORTS[0]}
+	{ if [ "$#" -gt 0 ]; then
+		echo global
+		for line; do echo "    $line"; done
+	  fi
+	  defaults_section
+	  echo "frontend public"
+	  echo "    bind 127.0.0.1:$PPORT"
+	  echo "    default_backend $default"
+	  cat
+	} > "$W/public.cfg"
+	# not a pipe: start_proxy must run in this shell to set PROXY_PID
+	start_proxy < "$W/public.cfg"
+}
+
+# lb_proxy BALANCE "server lines...": a frontend on $PPORT with one
+# backend "be" ("-": no balance line); access lines (httplog) go to
+# $W/proxy.err. The classic defaults (CLIENT_TIMEOUT, SERVER_TIMEOUT,
+# RETRIES), then EXTRA_DEFAULTS lines.
+lb_proxy() {
+	local balance="balance $1" servers="$2"
+	[ "$1" = - ] && balance=""
+	free_ports 1; PPORT=${PORTS[0]}
+	start_proxy <<-EOF
+	$(defaults_section)
+	    ${EXTRA_DEFAULTS:-}
+	frontend public
+	    bind 127.0.0.1:$PPORT
+	    log stderr format raw local0
+	    option httplog
+	    default_backend be
+	backend be
+	    $balance
+	$servers
 	EOF
 }
 
