@@ -5,29 +5,31 @@
 
 load helpers
 
-# the proxy's first connection child, with a WebSocket kept open
+# child_of_proxy: a WebSocket kept open 1.5 s (its wsclient CLIENT) and
+# the proxy's child serving it (CHILD).
 child_of_proxy() {
-	"$T/wsclient" -p "$PPORT" -q -n 1 -W 1500 > "$W/ws.out" 2>&1 &
+	"$T/wsclient" -p "$PPORT" -q -n 1 -W 1500 > "$W/ws.out" 2>&1 3>&- &
 	CLIENT=$!
-	local i
-	for ((i = 0; i < 50; i++)); do
-		CHILD=$(pgrep -P "$PROXY_PID" | head -1)
-		[ -n "$CHILD" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	STARTED_PIDS+=("$CLIENT")
+	wait_for 50 handshakes 1
+	CHILD=$(pgrep -P "$PROXY_PID" | head -1)
+	[ -n "$CHILD" ]
 }
 
+# ids PID: who the process runs as, from /proc/PID/status, in one line:
+# "uid R E S FS gid R E S FS groups G...".
+ids() {
+	awk '$1 == "Uid:" || $1 == "Gid:" || $1 == "Groups:" {
+		$1 = tolower(substr($1, 1, length($1) - 1))
+		printf "%s%s", sep, $0; sep = " " }
+		END { print "" }' "/proc/$1/status"
+}
+
+# start_as "GLOBAL LINE": backend ws behind the proxy, which runs with
+# that line in its global section.
 start_as() {
 	start_backend ws
-	free_ports 1; PPORT=${PORTS[0]}
-	start_proxy <<-EOF
-	global
-	    $1
-	$(defaults_section)
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    default_backend ws
+	start_public_proxy ws "$1" <<-EOF
 	backend ws
 	    server ws1 127.0.0.1:$BPORT_ws
 	EOF
@@ -39,10 +41,9 @@ start_as() {
 	[ -n "$gid" ] && [ "$gid" -ne 0 ]
 	start_as 'user nobody'
 	child_of_proxy
-	grep -E '^Gid:' /proc/"$CHILD"/status
-	grep -qE "^Gid:\s+$gid\s+$gid\s+$gid\s+$gid$" /proc/"$CHILD"/status
-	grep -qE '^Uid:\s+65534\s' /proc/"$CHILD"/status
-	grep -qE '^Groups:\s*$' /proc/"$CHILD"/status
+	got=$(ids "$CHILD")
+	echo "$got"
+	[ "$got" = "uid 65534 65534 65534 65534 gid $gid $gid $gid $gid groups" ]
 	wait "$CLIENT"
 }
 
@@ -52,7 +53,7 @@ start_as() {
 	gid=$(getent passwd nobody | cut -d: -f4)
 	start_as "uid $uid"
 	child_of_proxy
-	grep -qE "^Gid:\s+$gid\s+$gid\s+$gid\s+$gid$" /proc/"$CHILD"/status
+	[[ "$(ids "$CHILD")" == *" gid $gid $gid $gid $gid "* ]]
 	wait "$CLIENT"
 }
 
