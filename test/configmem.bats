@@ -137,21 +137,22 @@ big_config() {
 }
 
 # reloads N FILE_ODD FILE_EVEN: N SIGHUPs, the config file alternating
-# between the two, each waited for in the proxy's messages.
+# between the two, each waited for in the proxy's messages (a SIGHUP sent
+# before the last one was handled could be lost). A 10 ms poll of its
+# own, not wait_for's tenths: a reload takes a few ms, and 220 of them
+# waited for in tenths would double the test's time.
 reloads() {
-	local i done_re='reloaded |is invalid; still running'
-	local before
-	before=$(grep -cE "$done_re" "$W/proxy.err" || true)
+	local i j done_re='reloaded \|is invalid; still running' before
+	before=$(count_matches "$done_re" "$W/proxy.err")
 	for ((i = 1; i <= $1; i++)); do
 		if ((i % 2)); then cp "$2" "$W/proxy.cfg"; else cp "$3" "$W/proxy.cfg"; fi
 		kill -HUP "$PROXY_PID"
-		local j
 		for ((j = 0; j < 500; j++)); do
-			[ "$(grep -cE "$done_re" "$W/proxy.err")" -ge $((before + i)) ] &&
+			count_at_least $((before + i)) "$done_re" "$W/proxy.err" &&
 				break
 			sleep 0.01
 		done
-		[ "$j" -lt 500 ] || { echo "reload $i not done"; return 1; }
+		[ "$j" -lt 500 ] || { echo "reload $i not done" >&2; return 1; }
 	done
 }
 
@@ -180,17 +181,15 @@ vm_kb() {
 	kill -0 "$PROXY_PID"
 }
 
-@test "SIGHUP with a refused keyword keeps the running configuration" {
+# www_proxy: backends www and ws, the proxy sending everything to www.
+www_proxy() {
 	start_backend www
 	start_backend ws
-	free_ports 1; PPORT=${PORTS[0]}
-	start_proxy <<-EOF
-	$(defaults_section)
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    default_backend www
-	$(classic_backends)
-	EOF
+	start_public_proxy www < <(classic_backends)
+}
+
+@test "SIGHUP with a refused keyword keeps the running configuration" {
+	www_proxy
 	sed -e 's/default_backend www/default_backend ws/' \
 	    -e '/^frontend/a\    http-request deny if { path_beg /admin }' \
 	    "$W/proxy.cfg" > "$W/new.cfg"
@@ -204,16 +203,7 @@ vm_kb() {
 }
 
 @test "SIGHUP with an address that cannot be bound keeps the running configuration, and a later reload works" {
-	start_backend www
-	start_backend ws
-	free_ports 1; PPORT=${PORTS[0]}
-	start_proxy <<-EOF
-	$(defaults_section)
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    default_backend www
-	$(classic_backends)
-	EOF
+	www_proxy
 	cp "$W/proxy.cfg" "$W/first.cfg"
 	# the ws backend's port is taken: that bind fails
 	sed -e 's/default_backend www/default_backend ws/' \
