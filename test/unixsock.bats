@@ -95,15 +95,8 @@ hex() {
 	mkdir "$W/jail"
 	start_backend inside -u "$W/jail/be.sock"
 	start_backend outside -u "$W/be.sock"
-	free_ports 1; PPORT=${PORTS[0]}
 	cd "$W"
-	start_proxy <<-EOF
-	global
-	    chroot $W/jail
-	$(defaults_section)
-	frontend public
-	    bind 127.0.0.1:$PPORT
-	    default_backend be
+	start_public_proxy be "chroot $W/jail" <<-EOF
 	backend be
 	    server s1 unix@be.sock
 	EOF
@@ -171,13 +164,20 @@ hex() {
 	[ "$(xbackend /)" = ok ]
 }
 
-@test "send-proxy and send-proxy-v2 toward unix servers: the client connection's addresses" {
-	"$T/ppeer" -l -u "$W/v1.sock" -o "$W/v1.pp" -P "$W/v1.pid" 3>&- &
-	STARTED_PIDS+=("$!")
-	"$T/ppeer" -l -u "$W/v2.sock" -o "$W/v2.pp" -P "$W/v2.pid" 3>&- &
-	STARTED_PIDS+=("$!")
+# start_ppeers: two PROXY header recorders, on $W/v1.sock and $W/v2.sock,
+# writing what they got to $W/v1.pp and $W/v2.pp.
+start_ppeers() {
+	local v
+	for v in v1 v2; do
+		"$T/ppeer" -l -u "$W/$v.sock" -o "$W/$v.pp" -P "$W/$v.pid" 3>&- &
+		STARTED_PIDS+=("$!")
+	done
 	wait_for_file "$W/v1.pid"
 	wait_for_file "$W/v2.pid"
+}
+
+@test "send-proxy and send-proxy-v2 toward unix servers: the client connection's addresses" {
+	start_ppeers
 	unix_proxy "$(cat <<-EOF
 	    use_backend b_v2 if { path_beg /v2 }
 	backend be
@@ -195,12 +195,7 @@ hex() {
 }
 
 @test "health checks with send-proxy on unix servers: PROXY UNKNOWN, and v2's LOCAL" {
-	"$T/ppeer" -l -u "$W/v1.sock" -o "$W/v1.pp" -P "$W/v1.pid" 3>&- &
-	STARTED_PIDS+=("$!")
-	"$T/ppeer" -l -u "$W/v2.sock" -o "$W/v2.pp" -P "$W/v2.pid" 3>&- &
-	STARTED_PIDS+=("$!")
-	wait_for_file "$W/v1.pid"
-	wait_for_file "$W/v2.pid"
+	start_ppeers
 	unix_proxy "$(cat <<-EOF
 	backend be
 	    server s1 $W/v1.sock send-proxy check inter 200
