@@ -9,6 +9,7 @@ VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirec
 
 need_valgrind() {
 	command -v valgrind > /dev/null || skip "valgrind is not installed"
+	not_sanitized "valgrind cannot run it"
 }
 
 # big_config PPORT BPORT: 30 backends of 5 servers and 30 routing rules,
@@ -161,6 +162,7 @@ vm_kb() {
 }
 
 @test "200 reloads, valid and invalid in turn: the parent's memory stays flat and it still serves" {
+	not_sanitized "ASan's quarantine keeps what is freed"
 	start_backend www
 	free_ports 1; PPORT=${PORTS[0]}
 	big_config "$PPORT" "$BPORT_www" > "$W/valid.cfg"

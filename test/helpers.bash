@@ -380,3 +380,11 @@ start_udpsink() {
 	wait_for_file "$W/$name.upid"
 	printf -v "UPORT_$name" '%s' "${PORTS[0]}"
 }
+
+# not_sanitized REASON: skips when wsproxy is a sanitizer build (make asan,
+# make ubsan), for tests that valgrind runs or that weigh the parent's
+# memory (ASan keeps freed memory in quarantine); CI runs them on the
+# normal build.
+not_sanitized() {
+	! grep -qaE '__(a|ub)san_' "$WSPROXY" || skip "wsproxy is a sanitizer build: $1"
+}
