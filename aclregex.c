@@ -299,6 +299,25 @@ control_escape(char letter)
 	return p != NULL && letter != '\0' ? to[p - from] : 0;
 }
 
+/* The ERE of an assertion's escape, or NULL. */
+static const char *
+assertion(char letter)
+{
+	switch (letter) {
+	case 'b':
+		return "\\b";   /* glibc's word boundaries are PCRE's */
+	case 'B':
+		return "\\B";
+	case 'A':
+		return "^";
+	case 'z':
+	case 'Z':
+		return "$";     /* no sample holds a line feed */
+	default:
+		return NULL;
+	}
+}
+
 /* The backslash escape at t->p into e; t->p then follows it. */
 static int
 parse_escape(struct tr *t, struct esc *e)
@@ -325,23 +344,13 @@ parse_escape(struct tr *t, struct esc *e)
 		e->byte = (unsigned char)control_escape(c);
 		return 0;
 	}
-	e->kind = ESC_ASSERT;
-	switch (c) {
-	case 'x':
+	if (c == 'x')
 		return parse_hex(t, at, e);
-	case 'b':
-		e->ere = "\\b";
+	if ((e->ere = assertion(c)) != NULL) {
+		e->kind = ESC_ASSERT;
 		return 0;
-	case 'B':
-		e->ere = "\\B";
-		return 0;
-	case 'A':
-		e->ere = "^";
-		return 0;
-	case 'z':
-	case 'Z':
-		e->ere = "$";
-		return 0;
+	}
+	switch (c) {
 	case 'Q':
 	case 'E':
 		return refuse(t, at, "'\\Q...\\E' quoting is PCRE-only: escape "
@@ -382,28 +391,48 @@ aclregex_tables_check(char *err, size_t errlen)
 }
 
 /*
+ * The end of "[:name:]", "[.x.]" or "[=x=]" at s (its terminator ':',
+ * '.' or '='), or NULL where PCRE2 reads the '[' as a literal: as its
+ * check_posix_syntax(), a ']' or a '[' before the terminator ends the
+ * search, "\\]" and "\\\\" are skipped.
+ */
+static const char *
+posix_end(const char *s)
+{
+	char term = s[1];
+
+	for (const char *q = s + 2; *q != '\0'; q++) {
+		if (*q == '\\' && (q[1] == ']' || q[1] == '\\'))
+			q++;
+		else if ((*q == '[' && q[1] == term) || *q == ']')
+			return NULL;
+		else if (*q == term && q[1] == ']')
+			return q;
+	}
+	return NULL;
+}
+
+/*
  * "[:name:]" at t->p into set; 1 if it was one, 0 if PCRE reads the
- * '[' as a literal (no ":]" after a name).
+ * '[' as a literal.
  */
 static int
 posix_class(struct tr *t, struct byteset *set)
 {
-	const char *at = t->p, *q = t->p + 2;
+	const char *at = t->p, *end = posix_end(at);
 	const struct posix_class *pc;
 	char name[16];
 	size_t n;
 
-	if (at[1] == '.' || at[1] == '=')
+	if (end == NULL)
+		return 0;
+	if (at[1] != ':')
 		return refuse(t, at, "POSIX collating elements are not "
 		    "supported");
-	if (*q == '^')
+	if (at[2] == '^')
 		return refuse(t, at, "negated POSIX classes ('[:^...:]') are "
 		    "not supported");
-	while (isalpha((unsigned char)*q))
-		q++;
-	if (q[0] != ':' || q[1] != ']')
-		return 0;
-	n = (size_t)(q - (at + 2));
+	n = (size_t)(end - (at + 2));
 	if (n >= sizeof(name))
 		return refuse(t, at, "unknown POSIX class name");
 	memcpy(name, at + 2, n);
@@ -411,7 +440,7 @@ posix_class(struct tr *t, struct byteset *set)
 	if ((pc = kwtable_find(&class_table, name)) == NULL)
 		return refuse(t, at, "unknown POSIX class name '%s'", name);
 	set_add_class(set, pc->is);
-	t->p = q + 2;
+	t->p = end + 2;
 	return 1;
 }
 
@@ -481,6 +510,11 @@ parse_bracket(struct tr *t)
 	int negate = 0, first = 1;
 
 	memset(&set, 0, sizeof(set));
+	if ((at[1] == ':' || at[1] == '.' || at[1] == '=') &&
+	    posix_end(at) != NULL)      /* POSIX: a bracket of ':alph' */
+		return refuse(t, at, "POSIX classes are supported only inside "
+		    "a bracket expression: write '[%.*s]'",
+		    (int)(posix_end(at) + 2 - at), at);
 	if (*++t->p == '^') {
 		negate = 1;
 		t->p++;
@@ -512,9 +546,11 @@ interval_len(const char *s)
 		return 0;
 	while (isdigit((unsigned char)*q))
 		q++;
-	if (*q == ',')
-		while (isdigit((unsigned char)*++q))
-			continue;
+	if (*q == ',') {
+		q++;
+		while (isdigit((unsigned char)*q))
+			q++;
+	}
 	return *q == '}' ? (size_t)(q + 1 - s) : 0;
 }
 

@@ -147,7 +147,8 @@ check_acl() {
 	local p
 	for p in '^/a/\d+?$' 'a*?' 'a??' '(?i)abc' 'foo(?=bar)' '(?<!x)a' \
 	    '(?:a|b)' '^a{,3}$' '^a{$' 'a++' 'a{2}+' '(a)\1' '^\Qa.b\E$' \
-	    'a**' '^*a' '[\D]' '\p{L}' '(*UTF)a' '\0101' '[[:^digit:]]'; do
+	    'a**' '^*a' '[\D]' '\p{L}' '(*UTF)a' '\0101' '[[:^digit:]]' \
+	    '[:alpha:]' '[[:a-b:]]'; do
 		check_acl "    acl bad path_reg '$p'"
 		echo "$p: $output"
 		[ "$status" -eq 1 ]
