@@ -134,6 +134,61 @@ check_acl() {
 	[ "$(backend_of '/b/d')" = www ]
 }
 
+# Rows "flags~pattern~subject~what HAProxy 2.6 (PCRE2) answers", after
+# config-reference §11.3 and the PCRE2 syntax; each through its own rule.
+PCRE_ROWS=(
+	'~^/api/\d+$~/api/123~1'
+	'~^/api/\d+$~/api/d~0'
+	'~^[\d]+$~123~1'
+	'~^[\d]+$~d~0'
+	'~^\D$~x~1'
+	'~^\D$~5~0'
+	'~^\x41$~A~1'
+	'~^\w+$~a_1~1'
+	'~^\w+$~a-1~0'
+	'~a\sb~a b~1'
+	'~\bfoo\b~a foo~1'
+	'~\bfoo\b~afoo~0'
+	'~^[[:digit:]]+$~42~1'
+	'~^a\.b$~a.b~1'
+	'~^a\.b$~axb~0'
+	'~^\/x$~/x~1'
+	'~^(a|)$~a~1'
+	'~^\<x\>$~<x>~1'
+	'~^\<x\>$~x~0'
+	'~^[\]\-]+$~]-~1'
+	'~^[\]\-]+$~\~0'
+	'~^[^\d]$~x~1'
+	'~^[^\d]$~5~0'
+	'~^[\x41-\x43]+$~ABC~1'
+	'~^[\x41-\x43]+$~ABD~0'
+	'~^a{2}$~aa~1'
+	'~^a{2}$~aaa~0'
+	'-i~^[a-c]+$~ABC~1'
+	'~^[a-c]+$~ABC~0'
+	'~\Aab\z~ab~1'
+	'~[[:alpha:]][\w.-]*@~a.b-c@x~1'
+)
+
+@test "a table of PCRE patterns answers as HAProxy 2.6 answers" {
+	local i row flags pat subj want got bad=0
+	for i in "${!PCRE_ROWS[@]}"; do
+		IFS='~' read -r flags pat subj want <<< "${PCRE_ROWS[$i]}"
+		echo "    use_backend ws if { hdr(x-t) $i } { hdr_reg(x-s) $flags '$pat' }"
+	done > "$W/rules"
+	start_rules < "$W/rules"
+	for i in "${!PCRE_ROWS[@]}"; do
+		IFS='~' read -r flags pat subj want <<< "${PCRE_ROWS[$i]}"
+		got=$(backend_of / -H "X-T: $i" -H "X-S: $subj")
+		[ "$got" = ws ] && got=1 || got=0
+		if [ "$got" != "$want" ]; then
+			echo "row $i: $flags '$pat' on '$subj': $got, HAProxy: $want"
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
 @test "HTTP_URL_ABS is url_reg ^[^/:]*://" {
 	start_rules <<-'EOF'
 	    use_backend ws if HTTP_URL_ABS
