@@ -241,33 +241,31 @@ put_set(struct ere *o, const struct byteset *s, int negate)
 
 /* ---- escapes ---- */
 
+static unsigned long
+hex_value(char c)
+{
+	return isdigit((unsigned char)c) ? (unsigned long)(c - '0') :
+	    (unsigned long)(tolower((unsigned char)c) - 'a' + 10);
+}
+
 /* \xH, \xHH, \x{H...}; t->p is after the 'x'. */
 static int
 parse_hex(struct tr *t, const char *at, struct esc *e)
 {
+	const char *q = t->p;
 	unsigned long v = 0;
-	int n = 0;
+	int n = 0, braced = *q == '{';
 
-	if (*t->p == '{') {
-		const char *q = t->p + 1;
-		while (isxdigit((unsigned char)*q) && n < 8) {
-			v = v * 16 + (unsigned long)(isdigit((unsigned char)*q) ?
-			    *q - '0' : tolower((unsigned char)*q) - 'a' + 10);
-			q++;
-			n++;
-		}
-		if (n == 0 || *q != '}')
-			return refuse(t, at, "malformed '\\x{...}'");
-		t->p = q + 1;
-	} else {
-		while (n < 2 && isxdigit((unsigned char)*t->p)) {
-			v = v * 16 + (unsigned long)(isdigit((unsigned char)
-			    *t->p) ? *t->p - '0' :
-			    tolower((unsigned char)*t->p) - 'a' + 10);
-			t->p++;
-			n++;
-		}
+	if (braced)
+		q++;
+	/* at most 2 digits unbraced; braced, 8 already overflow a byte */
+	while (isxdigit((unsigned char)*q) && n < (braced ? 8 : 2)) {
+		v = v * 16 + hex_value(*q++);
+		n++;
 	}
+	if (braced && (n == 0 || *q++ != '}'))
+		return refuse(t, at, "malformed '\\x{...}'");
+	t->p = q;
 	if (v == 0)
 		return refuse(t, at, "a NUL byte cannot be matched");
 	if (v > 255)
