@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "acl.h"
+#include "aclregex.h"
 #include "kwtable.h"
 #include "match.h"
 
@@ -37,6 +38,7 @@ static const struct fetch_kw fetch_kws[] = {
 	{ "hdr_dom",   FETCH_HDR,      MATCH_DOM,  1 },
 	{ "hdr_end",   FETCH_HDR,      MATCH_END,  1 },
 	{ "hdr_len",   FETCH_HDR,      MATCH_LEN,  1 },
+	{ "hdr_reg",   FETCH_HDR,      MATCH_REG,  1 },
 	{ "hdr_sub",   FETCH_HDR,      MATCH_SUB,  1 },
 	{ "method",    FETCH_METHOD,   MATCH_METH, 0 },
 	{ "path",      FETCH_PATH,     MATCH_STR,  0 },
@@ -45,6 +47,7 @@ static const struct fetch_kw fetch_kws[] = {
 	{ "path_dom",  FETCH_PATH,     MATCH_DOM,  0 },
 	{ "path_end",  FETCH_PATH,     MATCH_END,  0 },
 	{ "path_len",  FETCH_PATH,     MATCH_LEN,  0 },
+	{ "path_reg",  FETCH_PATH,     MATCH_REG,  0 },
 	{ "path_sub",  FETCH_PATH,     MATCH_SUB,  0 },
 	{ "req.hdr",   FETCH_HDR,      MATCH_STR,  1 },
 	{ "req.hdr_cnt", FETCH_HDR_CNT, MATCH_INT, 1 },
@@ -57,6 +60,7 @@ static const struct fetch_kw fetch_kws[] = {
 	{ "url_dom",   FETCH_URL,      MATCH_DOM,  0 },
 	{ "url_end",   FETCH_URL,      MATCH_END,  0 },
 	{ "url_len",   FETCH_URL,      MATCH_LEN,  0 },
+	{ "url_reg",   FETCH_URL,      MATCH_REG,  0 },
 	{ "url_sub",   FETCH_URL,      MATCH_SUB,  0 },
 };
 
@@ -69,7 +73,7 @@ static const struct match_name {
 	{ "beg", MATCH_BEG }, { "bool", MATCH_BOOL }, { "dir", MATCH_DIR },
 	{ "dom", MATCH_DOM }, { "end", MATCH_END }, { "found", MATCH_FOUND },
 	{ "int", MATCH_INT }, { "ip", MATCH_IP }, { "len", MATCH_LEN },
-	{ "str", MATCH_STR }, { "sub", MATCH_SUB },
+	{ "reg", MATCH_REG }, { "str", MATCH_STR }, { "sub", MATCH_SUB },
 };
 
 /* ---- parsing ---- */
@@ -128,6 +132,25 @@ is_int_operator(const char *s)
 	    strcmp(s, "lt") == 0;
 }
 
+/* -i applies to the patterns after it: each is compiled as it was then. */
+static int
+parse_regex(const char *word, int icase, struct acl_pattern *pat, char *err,
+    size_t errlen)
+{
+	regex_t *re = malloc(sizeof(*re));
+
+	if (re == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (aclregex_compile(re, word, icase, err, errlen) < 0) {
+		free(re);
+		return -1;
+	}
+	pat->re = re;
+	return 0;
+}
+
 static int
 parse_pattern(struct acl_expr *expr, const char *word, const char *op,
     struct acl_pattern *pat, char *err, size_t errlen)
@@ -154,6 +177,8 @@ parse_pattern(struct acl_expr *expr, const char *word, const char *op,
 	case MATCH_METH:
 		pat->meth = acl_method_code(word, len);
 		break;
+	case MATCH_REG:
+		return parse_regex(word, expr->icase, pat, err, errlen);
 	case MATCH_DOM:
 	case MATCH_DIR:
 		/* "path_dir /api/" is "path_dir api" */
@@ -373,8 +398,13 @@ valid_acl_name(const char *name, char *err, size_t errlen)
 static void
 expr_free(struct acl_expr *expr)
 {
-	for (int i = 0; i < expr->npats; i++)
+	for (int i = 0; i < expr->npats; i++) {
 		free(expr->pats[i].str);
+		if (expr->pats[i].re != NULL) {
+			regfree(expr->pats[i].re);
+			free(expr->pats[i].re);
+		}
+	}
 	free(expr->pats);
 	free(expr->hdr_name);
 }
@@ -468,7 +498,7 @@ static const struct predefined_acl {
 	{ "HTTP_1.0",       "req_ver 1.0" },
 	{ "HTTP_1.1",       "req_ver 1.1" },
 	{ "HTTP_CONTENT",   "content" },
-	{ "HTTP_URL_ABS",   "url_abs" },
+	{ "HTTP_URL_ABS",   "url_reg ^[^/:]*://" },
 	{ "HTTP_URL_SLASH", "url_beg /" },
 	{ "HTTP_URL_STAR",  "url *" },
 	{ "LOCALHOST",      "src 127.0.0.1/8 ::1" },
@@ -492,7 +522,6 @@ static const struct special_fetch {
 	{ "always_true",  FETCH_BOOL_TRUE },
 	{ "content",      FETCH_CONTENT },
 	{ "http",         FETCH_HTTP },
-	{ "url_abs",      FETCH_URL_ABS },
 };
 
 static const struct kwtable predefined_table = KWTABLE("predefined ACLs",
@@ -574,7 +603,7 @@ acl_tables_check(char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (kwtable_check(tables[i], err, errlen) < 0)
 			return -1;
-	return 0;
+	return aclregex_tables_check(err, errlen);
 }
 
 /* ---- conditions ---- */

@@ -6,6 +6,7 @@
 #ifndef WSPROXY_ACL_H
 #define WSPROXY_ACL_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -15,16 +16,18 @@
 enum acl_fetch {
 	FETCH_HDR, FETCH_HDR_CNT, FETCH_PATH, FETCH_URL, FETCH_METHOD,
 	FETCH_SRC, FETCH_DST_PORT, FETCH_REQ_VER, FETCH_BOOL_TRUE,
-	FETCH_BOOL_FALSE, FETCH_HTTP, FETCH_URL_ABS, FETCH_CONTENT
+	FETCH_BOOL_FALSE, FETCH_HTTP, FETCH_CONTENT
 };
 
 enum acl_match {
 	MATCH_STR, MATCH_BEG, MATCH_END, MATCH_SUB, MATCH_DOM, MATCH_DIR,
-	MATCH_FOUND, MATCH_LEN, MATCH_INT, MATCH_IP, MATCH_BOOL, MATCH_METH
+	MATCH_FOUND, MATCH_LEN, MATCH_INT, MATCH_IP, MATCH_BOOL, MATCH_METH,
+	MATCH_REG
 };
 
 struct acl_pattern {
 	char *str;              /* string methods; dom/dir: delimiters trimmed */
+	regex_t *re;            /* MATCH_REG, compiled as -i was then */
 	size_t len;
 	int meth;               /* method code (MATCH_METH), 0 = other */
 	long long lo, hi;       /* integer range (MATCH_INT, MATCH_LEN) */

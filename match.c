@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "acl.h"
+#include "aclregex.h"
 #include "match.h"
 
 /* The eight methods HAProxy compares as codes, case-sensitively. */
@@ -231,6 +232,9 @@ match_one(const struct acl_expr *expr, const struct sample *smp,
 			    match_ip(&a.ss, pat);
 		}
 		return 0;
+	case MATCH_REG:
+		return smp->type == SMP_STR &&
+		    aclregex_match(pat->re, smp->str, smp->len);
 	case MATCH_METH:
 		if (pat->meth != 0 || smp->meth != 0)
 			return pat->meth == smp->meth;
@@ -361,9 +365,6 @@ eval_expr(const struct acl_expr *expr, const struct acl_input *in)
 		smp.str = req->vminor ? "1.1" : "1.0";
 		smp.len = 3;
 		return match_sample(expr, &smp);
-	case FETCH_URL_ABS:
-		return req->uri_len > 0 && req->uri[0] != '/' &&
-		    memmem(req->uri, req->uri_len, "://", 3) != NULL;
 	case FETCH_CONTENT:
 		return req->body != BODY_NONE;
 	default:

@@ -57,6 +57,10 @@ static const char *const acl_lines[] = {
 	"pstr path -m str /index.html",
 	"xbeg hdr(x-beg,2) -m beg ab",
 	"xdir hdr(x-dir) -m dir a/b",
+	"preg path_reg ^/api/\\d+(/[\\w.-]*)*$",
+	"ureg url_reg -i \\?(.*&)?debug=[^&]*",
+	"hreg hdr_reg(x-beg) ^a[b-z\\]]{1,3}$ \\bzz\\b",
+	"mreg req.hdr(host) -m reg -i ^(www\\.)?example\\.com(:[0-9]+)?$",
 };
 
 static const char *const cond_lines[] = {
