@@ -228,44 +228,46 @@ line_for() {
 	[ "$fail" -eq 0 ]
 }
 
-@test "every keyword listed as an error in wsproxy.conf.5 fails -c with FILE:LINE" {
-	local fail=0 n=0 ctx entry place line
+# check_listed KIND CHECK: runs every keyword wsproxy.conf.5 lists as KIND
+# (errors or warnings) through -c, each in its own file, and CHECK (a
+# function of $status and $output) judges each; NLISTED counts them.
+check_listed() {
+	local fail=0 ctx entry place line
+	NLISTED=0
 	for ctx in "${CONTEXTS[@]}" lines; do
 		while read -r entry; do
 			read -r place line <<< "$(line_for "$ctx" "$entry")"
 			write_cfg "$place" "$line"
 			run "$WSPROXY" -c -f "$W/t.cfg"
-			n=$((n + 1))
-			if [ "$status" -ne 1 ] ||
-			    ! grep -q "t.cfg:$L: '" <<< "$output" ||
-			    grep -q "t.cfg:$L: warning" <<< "$output" ||
-			    [[ "$output" == *"Configuration file is valid"* ]]; then
+			NLISTED=$((NLISTED + 1))
+			if ! "$2"; then
 				echo "$ctx '$line': status $status: $output"
 				fail=1
 			fi
-		done < <(man_list "$ctx" errors)
+		done < <(man_list "$ctx" "$1")
 	done
 	[ "$fail" -eq 0 ]
-	[ "$n" -gt 75 ]
+}
+
+# An error: exit 1, the line named without "warning", never valid.
+refused_at_line() {
+	[ "$status" -eq 1 ] && grep -q "t.cfg:$L: '" <<< "$output" &&
+	    ! grep -q "t.cfg:$L: warning" <<< "$output" &&
+	    [[ "$output" != *"Configuration file is valid"* ]]
+}
+
+warned_at_line() {
+	[ "$status" -eq 0 ] && grep -q "t.cfg:$L: warning: " <<< "$output"
+}
+
+@test "every keyword listed as an error in wsproxy.conf.5 fails -c with FILE:LINE" {
+	check_listed errors refused_at_line
+	[ "$NLISTED" -gt 75 ]
 }
 
 @test "every keyword listed as a warning in wsproxy.conf.5 loads with a warning naming its line" {
-	local fail=0 n=0 ctx entry place line
-	for ctx in "${CONTEXTS[@]}" lines; do
-		while read -r entry; do
-			read -r place line <<< "$(line_for "$ctx" "$entry")"
-			write_cfg "$place" "$line"
-			run "$WSPROXY" -c -f "$W/t.cfg"
-			n=$((n + 1))
-			if [ "$status" -ne 0 ] ||
-			    ! grep -q "t.cfg:$L: warning: " <<< "$output"; then
-				echo "$ctx '$line': status $status: $output"
-				fail=1
-			fi
-		done < <(man_list "$ctx" warnings)
-	done
-	[ "$fail" -eq 0 ]
-	[ "$n" -gt 95 ]
+	check_listed warnings warned_at_line
+	[ "$NLISTED" -gt 95 ]
 }
 
 @test "a refused keyword says it is not implemented and what ignoring it would do" {
