@@ -314,11 +314,7 @@ warned_at_line() {
 	start_backend www
 	free_ports 1; PPORT=${PORTS[0]}
 	start_proxy <<-EOF
-	defaults
-	    mode http
-	    timeout connect 1s
-	    timeout client 5s
-	    timeout server 5s
+	$(defaults_section)
 	    default-server disabled
 	frontend public
 	    bind 127.0.0.1:$PPORT
@@ -340,11 +336,7 @@ warned_at_line() {
 	start_backend www
 	free_ports 1; PPORT=${PORTS[0]}
 	start_proxy <<-EOF
-	defaults
-	    mode http
-	    timeout connect 1s
-	    timeout client 5s
-	    timeout server 5s
+	$(defaults_section)
 	frontend public
 	    bind 127.0.0.1:$PPORT
 	    use_backend after if { path_beg /after }
