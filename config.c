@@ -52,6 +52,7 @@ proxy_copy_settings(struct proxy *to, const struct proxy *from)
 	to->default_backend_name = strdup_or_null(from->default_backend_name);
 	to->xff_header = strdup_or_null(from->xff_header);
 	to->httpchk_line = strdup_or_null(from->httpchk_line);
+	reply_copy_settings(to, from);
 	to->logs = NULL;
 	if (from->nlogs > 0) {
 		/* the capacity grow() expects, since more may be added */
@@ -71,6 +72,7 @@ defaults_release(struct proxy *d)
 	free(d->xff_header);
 	free(d->httpchk_line);
 	free(d->logs);
+	reply_free_settings(d);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -502,6 +504,7 @@ proxy_free(struct proxy *px)
 		acl_cond_free(px->rules[i].cond);
 	}
 	free(px->rules);
+	reply_free_settings(px);
 	acl_free_list(px->acls);
 	free(px);
 }
