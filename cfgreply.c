@@ -109,10 +109,9 @@ build_file_reply(struct parser *p, const char *path, const char *buf,
 {
 	struct http_hdr hdrs[REPLY_MAX_HDRS];
 	struct http_msg msg;
-	size_t head_end = http_head_end(buf, len), body_len, cap;
+	size_t head_end = http_head_end(buf, len), body_len, n;
+	struct http_out out;
 	const char *lf;
-	char *out;
-	size_t o = 0;
 
 	if (head_end == 0 || http_parse_response(buf, head_end, &msg, hdrs,
 	    REPLY_MAX_HDRS, 0) < 0) {
@@ -136,35 +135,31 @@ build_file_reply(struct parser *p, const char *path, const char *buf,
 		    msg.content_length);
 		return -1;
 	}
-	cap = head_end * 2 + 4 + body_len;
-	out = xcalloc(1, cap);
+	/* bare LFs become CRLFs: at most twice the head */
+	out = (struct http_out){ xcalloc(1, 2 * head_end + body_len), 0,
+	    2 * head_end + body_len, 0 };
 	lf = memchr(buf, '\n', head_end);
-	o = (size_t)(lf - buf);
-	memcpy(out, buf, o);
-	if (o > 0 && out[o - 1] == '\r')
-		o--;
-	memcpy(out + o, "\r\n", 2);
-	o += 2;
+	n = (size_t)(lf - buf);
+	http_out_add(&out, buf, n > 0 && buf[n - 1] == '\r' ? n - 1 : n);
+	http_out_lit(&out, "\r\n");
 	for (int i = 0; i < msg.nhdrs; i++) {
 		const struct http_hdr *h = &msg.hdrs[i];
 		if (h->name_len == 10 && strncasecmp(h->name, "connection",
 		    10) == 0)
 			continue;
 		for (size_t j = 0; j < h->name_len; j++)
-			out[o++] = (char)tolower((unsigned char)h->name[j]);
-		memcpy(out + o, ": ", 2);
-		o += 2;
-		memcpy(out + o, h->value, h->value_len);
-		o += h->value_len;
-		memcpy(out + o, "\r\n", 2);
-		o += 2;
+			out.data[out.len + j] =
+			    (char)tolower((unsigned char)h->name[j]);
+		out.len += h->name_len;
+		http_out_lit(&out, ": ");
+		http_out_add(&out, h->value, h->value_len);
+		http_out_lit(&out, "\r\n");
 	}
-	r->head_len = o;
-	memcpy(out + o, "\r\n", 2);
-	o += 2;
-	memcpy(out + o, buf + head_end, body_len);
-	r->data = out;
-	r->len = o + body_len;
+	r->head_len = out.len;
+	http_out_lit(&out, "\r\n");
+	http_out_add(&out, buf + head_end, body_len);
+	r->data = out.data;
+	r->len = out.len;
 	r->close_delimited = msg.body == BODY_UNTIL_CLOSE;
 	r->http11 = msg.vminor == 1;
 	return 0;
@@ -253,6 +248,7 @@ static int
 px_monitor(struct parser *p, struct proxy *px, char **w, int n)
 {
 	struct acl_cond *cond;
+	struct monitor_fail *mf;
 	char err[512];
 
 	if (n < 2 || strcmp(w[1], "fail") != 0) {
@@ -273,8 +269,9 @@ px_monitor(struct parser *p, struct proxy *px, char **w, int n)
 		    "condition : %s", err);
 		return -1;
 	}
-	*(struct acl_cond **)grow(&px->monitor_fail, &px->nmonitor_fail,
-	    sizeof(cond)) = cond;
+	mf = grow(&px->monitor_fail, &px->nmonitor_fail, sizeof(*mf));
+	mf->cond = cond;
+	mf->line = p->line;
 	return 0;
 }
 
@@ -314,7 +311,7 @@ reply_free_settings(struct proxy *px)
 {
 	free(px->monitor_uri);
 	for (int i = 0; i < px->nmonitor_fail; i++)
-		acl_cond_free(px->monitor_fail[i]);
+		acl_cond_free(px->monitor_fail[i].cond);
 	free(px->monitor_fail);
 	for (int i = 0; i < px->nreplies; i++)
 		free(px->replies[i].data);

@@ -88,6 +88,12 @@ struct reply {
 	int http11;             /* HTTP/1.1: "connection: close" may be added */
 };
 
+/* monitor fail if|unless COND: a monitor-uri request gets a 503. */
+struct monitor_fail {
+	struct acl_cond *cond;
+	int line;
+};
+
 #define OPT_REDISPATCH  0x01
 #define OPT_HTTPLOG     0x02
 #define OPT_DONTLOGNULL 0x04
@@ -126,7 +132,7 @@ struct proxy {
 	struct switch_rule *rules;
 	int nrules;
 	char *monitor_uri;      /* NULL: none */
-	struct acl_cond **monitor_fail; /* monitor fail if|unless COND */
+	struct monitor_fail *monitor_fail;
 	int nmonitor_fail;
 	struct reply *replies;  /* errorfile / errorloc, one per code */
 	int nreplies;

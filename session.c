@@ -709,7 +709,7 @@ monitor_answer(struct session *s, const struct http_msg *req,
 	int status = 200, keep = req->body == BODY_NONE;
 
 	for (int i = 0; i < s->fe->nmonitor_fail && status == 200; i++)
-		if (acl_cond_eval(s->fe->monitor_fail[i], &in))
+		if (acl_cond_eval(s->fe->monitor_fail[i].cond, &in))
 			status = 503;
 	if ((r = reply_find(NULL, s->fe, status)) == NULL)
 		r = reply_builtin(status);
