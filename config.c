@@ -307,6 +307,9 @@ check_frontend(struct parser *p, struct proxy *fe)
 	if (fe->mode == MODE_TCP && (fe->options & OPT_FORWARDFOR))
 		p_warn_at(p, fe->line, "tcp %s '%s': 'option forwardfor' has "
 		    "no effect in tcp mode.", fe->kind, fe->name);
+	if (fe->mode == MODE_TCP && fe->monitor_uri != NULL)
+		p_warn_at(p, fe->line, "tcp %s '%s': 'monitor-uri' has no "
+		    "effect in tcp mode.", fe->kind, fe->name);
 	if (fe->nbinds == 0)
 		p_warn_at(p, fe->line, "%s '%s' has no 'bind' directive. Please "
 		    "declare it as a backend if this was intended.", fe->kind,
