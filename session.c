@@ -97,7 +97,6 @@ write_to_client(struct session *s, const char *data, size_t len)
 	return 0;
 }
 
-
 /*
  * A configured or monitor reply (reply.h). The connection goes on when
  * keep allows it (the request is over), the reply has a Content-Length
