@@ -194,6 +194,8 @@ px_errorfile(struct parser *p, struct proxy *px, char **w, int n)
 static int
 px_errorloc(struct parser *p, struct proxy *px, char **w, int n)
 {
+	static const char fmt[] = "HTTP/1.1 %s\r\ncache-control: no-cache\r\n"
+	    "content-length: 0\r\nlocation: %s\r\n\r\n";
 	const char *status_line = strcmp(w[0], "errorloc303") == 0 ?
 	    "303 See Other" : "302 Found";
 	struct reply *r;
@@ -207,12 +209,9 @@ px_errorloc(struct parser *p, struct proxy *px, char **w, int n)
 	}
 	if (parse_code(p, w[0], w[1], &code) < 0)
 		return -1;
-	len = asprintf(&data, "HTTP/1.1 %s\r\ncache-control: no-cache\r\n"
-	    "content-length: 0\r\nlocation: %s\r\n\r\n", status_line, w[2]);
-	if (len < 0) {
-		p_err(p, "%s : out of memory.", w[0]);
-		return -1;
-	}
+	len = snprintf(NULL, 0, fmt, status_line, w[2]);
+	data = xcalloc(1, (size_t)len + 1);
+	(void)snprintf(data, (size_t)len + 1, fmt, status_line, w[2]);
 	r = reply_slot(px, code);
 	r->data = data;
 	r->len = (size_t)len;
