@@ -2,7 +2,7 @@
  * cfgparse.h - what the configuration parser's files share, and nothing
  * else includes: the parser's state, its diagnostics and allocation
  * helpers (cfgwords.c), and the entry points of each keyword family
- * (cfgglobal.c, cfgproxy.c, cfgoption.c, cfgserver.c). The public
+ * (cfgglobal.c, cfgproxy.c, cfgoption.c, cfgserver.c, cfgreply.c). The public
  * interface is config.h.
  */
 #ifndef WSPROXY_CFGPARSE_H
@@ -111,6 +111,13 @@ int proxy_tables_check(char *err, size_t errlen);
 int option_parse(struct parser *p, struct proxy *px, char **w, int n,
     int negate);
 int option_tables_check(char *err, size_t errlen);
+
+/* cfgreply.c: errorfile, errorloc, errorloc302, errorloc303,
+ * monitor-uri and monitor lines; a proxy's copy of a defaults' replies
+ * and monitor-uri, and freeing them. */
+int reply_parse(struct parser *p, struct proxy *px, char **w, int n);
+void reply_copy_settings(struct proxy *to, const struct proxy *from);
+void reply_free_settings(struct proxy *px);
 
 /* cfgserver.c: "server" and "default-server" lines */
 void server_init_defaults(struct server *srv);

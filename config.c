@@ -52,6 +52,7 @@ proxy_copy_settings(struct proxy *to, const struct proxy *from)
 	to->default_backend_name = strdup_or_null(from->default_backend_name);
 	to->xff_header = strdup_or_null(from->xff_header);
 	to->httpchk_line = strdup_or_null(from->httpchk_line);
+	reply_copy_settings(to, from);
 	to->logs = NULL;
 	if (from->nlogs > 0) {
 		/* the capacity grow() expects, since more may be added */
@@ -71,6 +72,7 @@ defaults_release(struct proxy *d)
 	free(d->xff_header);
 	free(d->httpchk_line);
 	free(d->logs);
+	reply_free_settings(d);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -305,6 +307,9 @@ check_frontend(struct parser *p, struct proxy *fe)
 	if (fe->mode == MODE_TCP && (fe->options & OPT_FORWARDFOR))
 		p_warn_at(p, fe->line, "tcp %s '%s': 'option forwardfor' has "
 		    "no effect in tcp mode.", fe->kind, fe->name);
+	if (fe->mode == MODE_TCP && fe->monitor_uri != NULL)
+		p_warn_at(p, fe->line, "tcp %s '%s': 'monitor-uri' has no "
+		    "effect in tcp mode.", fe->kind, fe->name);
 	if (fe->nbinds == 0)
 		p_warn_at(p, fe->line, "%s '%s' has no 'bind' directive. Please "
 		    "declare it as a backend if this was intended.", fe->kind,
@@ -502,6 +507,7 @@ proxy_free(struct proxy *px)
 		acl_cond_free(px->rules[i].cond);
 	}
 	free(px->rules);
+	reply_free_settings(px);
 	acl_free_list(px->acls);
 	free(px);
 }

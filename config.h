@@ -73,6 +73,27 @@ struct switch_rule {
 	int line;
 };
 
+/*
+ * A response of our own configured by errorfile, errorloc, errorloc302
+ * or errorloc303 (cfgreply.c), ready to send: read and checked at load,
+ * so a child needs no file. data holds the head without its empty line
+ * (head_len bytes), then "\r\n" and the body; len 0 is the empty file
+ * (nothing is sent, the connection closes).
+ */
+struct reply {
+	int status;             /* the code it stands for */
+	char *data;
+	size_t len, head_len;
+	int close_delimited;    /* no Content-Length: the close ends it */
+	int http11;             /* HTTP/1.1: "connection: close" may be added */
+};
+
+/* monitor fail if|unless COND: a monitor-uri request gets a 503. */
+struct monitor_fail {
+	struct acl_cond *cond;
+	int line;
+};
+
 #define OPT_REDISPATCH  0x01
 #define OPT_HTTPLOG     0x02
 #define OPT_DONTLOGNULL 0x04
@@ -110,6 +131,11 @@ struct proxy {
 	struct acl *acls;
 	struct switch_rule *rules;
 	int nrules;
+	char *monitor_uri;      /* NULL: none */
+	struct monitor_fail *monitor_fail;
+	int nmonitor_fail;
+	struct reply *replies;  /* errorfile / errorloc, one per code */
+	int nreplies;
 	int nbinds;
 	int index;              /* in the scoreboard */
 	struct proxy *next;

@@ -664,6 +664,8 @@ struct error_page {
 };
 
 static const struct error_page error_pages[] = {
+	{ 200, "200 OK",
+	    "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n" },
 	{ 400, "400 Bad request",
 	    "<html><body><h1>400 Bad request</h1>\n"
 	    "Your browser sent an invalid request.\n</body></html>\n" },
@@ -699,6 +701,18 @@ static const struct error_page error_pages[] = {
  * child: the page it writes is its own, and only a connection that gets
  * an error page pays for it).
  */
+const char *
+http_error_body(int status, const char **status_line)
+{
+	for (size_t i = 0; i < ERROR_PAGES; i++) {
+		if (error_pages[i].status == status) {
+			*status_line = error_pages[i].status_line;
+			return error_pages[i].body;
+		}
+	}
+	return http_error_body(500, status_line);
+}
+
 size_t
 http_error_page(int status, const char **page)
 {

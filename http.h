@@ -120,4 +120,8 @@ void http_build_response(const struct http_msg *resp, int client_close,
 /* The complete error response for status (400, 408, 502, 503, 504...). */
 size_t http_error_page(int status, const char **page);
 
+/* The body of that page and its status line ("503 Service Unavailable");
+ * 200 is the monitor's ("Service ready."). */
+const char *http_error_body(int status, const char **status_line);
+
 #endif

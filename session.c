@@ -29,6 +29,7 @@
 #include "match.h"
 #include "net.h"
 #include "relay.h"
+#include "reply.h"
 #include "scoreboard.h"
 #include "session.h"
 
@@ -96,14 +97,49 @@ write_to_client(struct session *s, const char *data, size_t len)
 	return 0;
 }
 
-static void
-send_error(struct session *s, int status)
+/*
+ * A configured or monitor reply (reply.h). The connection goes on when
+ * keep allows it (the request is over), the reply has a Content-Length
+ * and neither side asked for a close; else an HTTP/1.1 reply says
+ * "connection: close" as its last header. An empty one sends nothing.
+ */
+static enum client_next
+send_reply(struct session *s, const struct reply *r,
+    const struct request_info *ri, int keep)
 {
+	int close = !keep || ri == NULL || r->close_delimited ||
+	    ri->wants_close || s->fe->conn_mode == CONN_MODE_CLO;
+	const char *hdr = close && r->http11 ? "connection: close\r\n" :
+	    !close && ri->is_http10 ? "connection: keep-alive\r\n" : "";
+
+	if (r->len == 0 ||
+	    write_to_client(s, r->data, r->head_len) < 0 ||
+	    write_to_client(s, hdr, strlen(hdr)) < 0 ||
+	    write_to_client(s, r->data + r->head_len, r->len - r->head_len) < 0)
+		return CLIENT_CLOSE;
+	return close ? CLIENT_CLOSE : CLIENT_KEEP;
+}
+
+/*
+ * The error response for status: an errorfile or errorloc of the
+ * backend (once chosen) or the frontend, else the built-in page, which
+ * closes. Errors of the request's parsing (400, 408) are the built-in
+ * ones, unless the file is empty, as in HAProxy 2.6.
+ */
+static enum client_next
+send_error(struct session *s, int status, const struct request_info *ri,
+    int keep)
+{
+	const struct reply *r = reply_find(s->txn.be, s->fe, status);
 	const char *page;
-	size_t len = http_error_page(status, &page);
+	size_t len;
 
 	s->txn.status = status;
+	if (r != NULL && (r->len == 0 || (status != 400 && status != 408)))
+		return send_reply(s, r, ri, keep);
+	len = http_error_page(status, &page);
 	(void)write_to_client(s, page, len);
+	return CLIENT_CLOSE;
 }
 
 /* ---- the log line ---- */
@@ -269,7 +305,7 @@ head_deadline(const struct session *s, int64_t first_byte_ms,
 static enum read_result
 head_failed(struct session *s, int status, char who)
 {
-	send_error(s, status);
+	(void)send_error(s, status, NULL, 0);
 	txn_end(s, who, 'R');
 	txn_log(s, 0);
 	return READ_CLOSE;
@@ -574,8 +610,7 @@ exchange(struct session *s, const struct proxy *be,
 		case RESPONSE_INTERIM:
 			continue;
 		case RESPONSE_INVALID:
-			send_error(s, 502);
-			return CLIENT_CLOSE;
+			return send_error(s, 502, ri, up->done);
 		case RESPONSE_OVER:
 			return CLIENT_CLOSE;
 		case RESPONSE_BODY_KEEP:
@@ -593,7 +628,8 @@ exchange(struct session *s, const struct proxy *be,
 	if (!final) {
 		int status = exchange_error(s, st, culprit);
 		if (status != 0)
-			send_error(s, status);
+			return send_error(s, status, ri,
+			    up->done && culprit != &s->client);
 	}
 	return CLIENT_CLOSE;
 }
@@ -624,15 +660,60 @@ txn_set_line(struct session *s, const struct http_msg *req)
 	s->txn.line_len = n;
 }
 
-/* Our own answer instead of the server's; the connection ends. */
+/* Our own answer instead of the server's; ri NULL: the connection ends. */
 static enum client_next
-refuse(struct session *s, int status, char who, char stage)
+refuse(struct session *s, int status, char who, char stage,
+    const struct request_info *ri, int keep)
 {
+	enum client_next next;
+
 	if (who != 0)
 		txn_end(s, who, stage);
-	send_error(s, status);
+	next = send_error(s, status, ri, keep);
 	txn_log(s, 0);
-	return CLIENT_CLOSE;
+	return next;
+}
+
+/*
+ * monitor-uri: the request's path and query (or its whole target, when
+ * the URI does not start with '/') equal to it.
+ */
+static int
+monitor_match(const struct proxy *fe, const struct http_msg *req)
+{
+	const char *uri = fe->monitor_uri, *target = req->uri;
+	size_t target_len = req->uri_len, path_len;
+
+	if (uri == NULL)
+		return 0;
+	if (uri[0] == '/') {
+		http_req_path(req, &target, &path_len);
+		target_len = (size_t)(req->uri + req->uri_len - target);
+	}
+	return target_len == strlen(uri) && memcmp(target, uri,
+	    target_len) == 0;
+}
+
+/*
+ * Answers a monitor-uri request: 200, or 503 when a "monitor fail"
+ * condition holds (an errorfile of the frontend replaces either). Not
+ * logged; the connection goes on unless a body would have to be read.
+ */
+static enum client_next
+monitor_answer(struct session *s, const struct http_msg *req,
+    const struct request_info *ri, size_t head_len)
+{
+	struct acl_input in = { req, &s->src, net_port(&s->dst) };
+	const struct reply *r;
+	int status = 200, keep = req->body == BODY_NONE;
+
+	for (int i = 0; i < s->fe->nmonitor_fail && status == 200; i++)
+		if (acl_cond_eval(s->fe->monitor_fail[i].cond, &in))
+			status = 503;
+	if ((r = reply_find(NULL, s->fe, status)) == NULL)
+		r = reply_builtin(status);
+	buf_consume(&s->cbuf, head_len);
+	return send_reply(s, r, ri, keep);
 }
 
 /* Sends the request on and relays what comes back. */
@@ -649,8 +730,7 @@ forward(struct session *s, const struct proxy *be, struct http_msg *req,
 	if (s->req_head.overflow) {
 		/* our rewritten head did not fit: an internal error */
 		txn_end(s, 'I', 'R');
-		send_error(s, 500);
-		return CLIENT_CLOSE;
+		return send_error(s, 500, ri, 0);
 	}
 	/* From here on the parsed head is not used: its bytes may move. */
 	buf_consume(&s->cbuf, head_len);
@@ -697,23 +777,31 @@ serve_request(struct session *s, size_t head_len)
 	struct request_info ri;
 	const struct proxy *be;
 	enum client_next next;
+	int keep;
 
 	if (http_parse_request(s->cbuf.data + s->cbuf.start, head_len, &req,
 	    s->req_hdrs, s->cfg->maxhdr) < 0) {
 		s->txn.head_ms = 0;     /* no request: TR is -1 */
-		return refuse(s, 400, 'P', 'R');
+		return refuse(s, 400, 'P', 'R', NULL, 0);
 	}
 	txn_set_line(s, &req);
 	request_info_init(&ri, &req);
 	if (ri.websocket && !websocket_key_ok(&req))
-		return refuse(s, 400, 'P', 'R');
+		return refuse(s, 400, 'P', 'R', NULL, 0);
 	if (!early_body_ok(s, &req, head_len))
-		return refuse(s, 400, 'P', 'D');
+		return refuse(s, 400, 'P', 'D', NULL, 0);
+	if (monitor_match(s->fe, &req))
+		return monitor_answer(s, &req, &ri, head_len);
+	/* A 503 of a file with a Content-Length may keep the connection
+	 * for the next request, when this one has no body to read. */
+	keep = req.body == BODY_NONE;
 	be = route(s, &req);
-	if (be == NULL)
-		return refuse(s, 503, 'S', 'C');
-	if (connect_server(s, be) < 0)
-		return refuse(s, 503, 0, 0);
+	if (be == NULL || connect_server(s, be) < 0) {
+		if (keep)
+			buf_consume(&s->cbuf, head_len);
+		return be == NULL ? refuse(s, 503, 'S', 'C', &ri, keep) :
+		    refuse(s, 503, 0, 0, &ri, keep);
+	}
 	next = forward(s, be, &req, &ri, head_len);
 	close_server(s);
 	txn_log(s, 0);

@@ -36,8 +36,9 @@ FUZZ_SRCS_request  = http.c framing.c acl.c match.c aclregex.c net.c \
 FUZZ_SRCS_response = http.c framing.c
 FUZZ_SRCS_chunked  = http.c framing.c
 FUZZ_SRCS_config   = config.c cfgwords.c cfgglobal.c cfgproxy.c \
-                     cfgoption.c cfgserver.c acl.c match.c aclregex.c \
-                     http.c framing.c net.c log.c logtarget.c kwtable.c
+                     cfgoption.c cfgserver.c cfgreply.c acl.c match.c \
+                     aclregex.c http.c framing.c net.c log.c logtarget.c \
+                     kwtable.c
 FUZZ_SRCS_proxy    = proxyproto.c buf.c
 
 # Functions the harnesses stand in for (see the comments in each .c).
