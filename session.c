@@ -703,12 +703,15 @@ serve_request(struct session *s, size_t head_len)
 		s->txn.head_ms = 0;     /* no request: TR is -1 */
 		return refuse(s, 400, 'P', 'R');
 	}
+	if (!early_body_ok(s, &req, head_len)) {
+		/* 2.6's parser refuses it with the head: a <BADREQ> line */
+		s->txn.head_ms = 0;
+		return refuse(s, 400, 'P', 'R');
+	}
 	txn_set_line(s, &req);
 	request_info_init(&ri, &req);
 	if (ri.websocket && !websocket_key_ok(&req))
 		return refuse(s, 400, 'P', 'R');
-	if (!early_body_ok(s, &req, head_len))
-		return refuse(s, 400, 'P', 'D');
 	be = route(s, &req);
 	if (be == NULL)
 		return refuse(s, 503, 'S', 'C');
