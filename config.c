@@ -502,6 +502,11 @@ proxy_free(struct proxy *px)
 		acl_cond_free(px->rules[i].cond);
 	}
 	free(px->rules);
+	for (int d = CAPTURE_REQ; d <= CAPTURE_RESP; d++) {
+		for (int i = 0; i < px->ncaps[d]; i++)
+			free(px->caps[d][i].name);
+		free(px->caps[d]);
+	}
 	acl_free_list(px->acls);
 	free(px);
 }

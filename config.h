@@ -81,6 +81,13 @@ struct switch_rule {
 #define OPT_ALLBACKUPS  0x20
 #define OPT_HTTPCHK     0x40
 
+/* capture request/response header NAME len N (frontends). */
+enum capture_dir { CAPTURE_REQ, CAPTURE_RESP };
+struct capture {
+	char *name;
+	size_t len;             /* characters kept of the value */
+};
+
 struct proxy {
 	char *name;
 	int cap;                /* CAP_FE and/or CAP_BE */
@@ -110,6 +117,8 @@ struct proxy {
 	struct acl *acls;
 	struct switch_rule *rules;
 	int nrules;
+	struct capture *caps[2];        /* by enum capture_dir, in order */
+	int ncaps[2];
 	int nbinds;
 	int index;              /* in the scoreboard */
 	struct proxy *next;

@@ -22,6 +22,7 @@
 #include "acceptproxy.h"
 #include "accesslog.h"
 #include "buf.h"
+#include "capture.h"
 #include "connect.h"
 #include "forwardfor.h"
 #include "http.h"
@@ -69,6 +70,7 @@ struct session {
 	struct timeval accept_date;
 	int nreq;
 	struct txn txn;
+	struct captured caps[2];        /* the frontend's, by capture_dir */
 };
 
 /* Facts about the current request that outlive its parsed head. */
@@ -118,6 +120,8 @@ txn_start(struct session *s, int at_accept)
 	t->status = -1;
 	t->term[0] = t->term[1] = '-';
 	t->bytes_before = s->client.bytes_out;
+	capture_reset(&s->caps[CAPTURE_REQ]);
+	capture_reset(&s->caps[CAPTURE_RESP]);
 	if (at_accept) {
 		t->date = s->accept_date;
 		t->start_ms = s->accept_ms;
@@ -167,6 +171,8 @@ txn_record(const struct session *s, struct access_record *r, int final)
 	r->term[1] = t->term[1];
 	r->retries = c->retries;
 	r->redispatched = c->redispatched;
+	r->hr = &s->caps[CAPTURE_REQ];
+	r->hs = &s->caps[CAPTURE_RESP];
 	r->request_line = t->line_len ? t->line : NULL;
 	r->request_line_len = t->line_len;
 	sb_read(s->fe, t->be, c->srv, &r->counts);
@@ -501,6 +507,9 @@ handle_response(struct session *s, const struct proxy *be,
 		return RESPONSE_INVALID;
 	}
 	s->txn.status = resp.status;
+	if (resp.status >= 200 || resp.status == 101)
+		capture_headers(&s->caps[CAPTURE_RESP], s->fe->caps[CAPTURE_RESP],
+		    resp.hdrs, resp.nhdrs);
 	if (resp.status == 101) {
 		/* The head goes out as it came, from sbuf, ahead of any
 		 * frames that followed it there. */
@@ -709,6 +718,8 @@ serve_request(struct session *s, size_t head_len)
 		return refuse(s, 400, 'P', 'R');
 	}
 	txn_set_line(s, &req);
+	capture_headers(&s->caps[CAPTURE_REQ], s->fe->caps[CAPTURE_REQ],
+	    req.hdrs, req.nhdrs);
 	request_info_init(&ri, &req);
 	if (ri.websocket && !websocket_key_ok(&req))
 		return refuse(s, 400, 'P', 'R');
@@ -788,6 +799,10 @@ session_init(struct session *s, const struct config *cfg,
 	    buf_alloc(&s->sbuf, (size_t)cfg->bufsize) < 0)
 		fatal("buffer allocation");
 	scratch_init(s);
+	capture_init(&s->caps[CAPTURE_REQ], fe->caps[CAPTURE_REQ],
+	    fe->ncaps[CAPTURE_REQ]);
+	capture_init(&s->caps[CAPTURE_RESP], fe->caps[CAPTURE_RESP],
+	    fe->ncaps[CAPTURE_RESP]);
 	(void)net_set_nonblock(rfd);
 	(void)net_set_nonblock(wfd);
 	net_set_nodelay(wfd);
@@ -799,6 +814,8 @@ session_free(struct session *s)
 	buf_free(&s->cbuf);
 	buf_free(&s->sbuf);
 	pages_unmap(s->scratch, s->scratch_len);
+	capture_free(&s->caps[CAPTURE_REQ]);
+	capture_free(&s->caps[CAPTURE_RESP]);
 }
 
 void

@@ -66,6 +66,7 @@ global  user              user nobody
 proxy   acl               acl api path_beg /api
 proxy   balance           balance leastconn
 proxy   bind              bind 127.0.0.1:18082 accept-proxy
+proxy   capture           capture request header Host len 20
 proxy   clitimeout        clitimeout 10s
 proxy   contimeout        contimeout 2s
 proxy   default-server    default-server inter 3s fall 2 maxconn 10

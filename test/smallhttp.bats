@@ -90,3 +90,63 @@ chunk_refused() {
 	wait_for_line "$W/log1.udp" 'GET /r'
 	grep -qE ' 200 [0-9]+ - - SD-- .*"GET /r HTTP/1.1"$' "$W/log1.udp"
 }
+
+# ---- capture request header / capture response header ----
+
+@test "header captures in the httplog line: order, escaping, truncation, last occurrence, absent" {
+	start_small_proxy <<-EOF
+	    capture request header Host len 5
+	    capture request header User-Agent len 64
+	    capture request header X-Missing len 5
+	    capture request header X-Dup len 5
+	    capture response header X-Backend len 2
+	    capture response header Content-Type len 20
+	EOF
+	printf 'GET /hdrs HTTP/1.1\r\nHost: averylonghostname.example\r\nUser-Agent: curl/7.88 "quoted" | pipe {brace} #hash\xe9\r\nX-Dup: a\r\nX-Dup: b, c\r\nConnection: close\r\n\r\n' |
+		"$T/rawclient" -p "$PPORT" > /dev/null
+	wait_for_line "$W/log1.udp" 'GET /hdrs'
+	grep -qF ' ---- 1/1/0/0/0 0/0 {avery|curl/7.88 #22quoted#22 #7C pipe #7Bbrace#7D #23hash#E9||b, c} {ww|text/plain} "GET /hdrs HTTP/1.1"' "$W/log1.udp"
+}
+
+@test "header captures: only the configured block, none on a <BADREQ> line" {
+	start_small_proxy <<-EOF
+	    capture response header X-Backend len 8
+	EOF
+	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/one"
+	printf 'BAD REQUEST\r\n\r\n' | "$T/rawclient" -p "$PPORT" > /dev/null
+	wait_for_line "$W/log1.udp" BADREQ
+	wait_for_line "$W/log1.udp" 'GET /one'
+	grep -qF ' 0/0 {www} "GET /one HTTP/1.1"' "$W/log1.udp"
+	grep -qE ' PR-- [0-9/]+ 0/0 "<BADREQ>"$' "$W/log1.udp"
+}
+
+# config_says CONFIG-LINES MESSAGE: wsproxy -c on a frontend (or the
+# section the lines open) reports MESSAGE; the status is in $status.
+config_says() {
+	printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n%s\n' "$1" > "$W/c.cfg"
+	run "$WSPROXY" -c -f "$W/c.cfg"
+	[[ "$output" == *"$2"* ]] || { echo "got: $output" >&2; return 1; }
+}
+
+@test "capture: the config errors and warnings of 2.6" {
+	config_says $'frontend fe\n    bind 127.0.0.1:1\n    capture request header Host' \
+		"'capture request' expects 'header' <header_name> 'len' <len>."
+	[ "$status" -ne 0 ]
+	config_says $'frontend fe\n    bind 127.0.0.1:1\n    capture response header Host len' \
+		"'capture response' expects 'header' <header_name> 'len' <len>."
+	[ "$status" -ne 0 ]
+	config_says $'frontend fe\n    bind 127.0.0.1:1\n    capture request cookie x len 3' \
+		"'capture request' expects 'header' <header_name> 'len' <len>."
+	[ "$status" -ne 0 ]
+	config_says $'frontend fe\n    bind 127.0.0.1:1\n    capture header Host len 3' \
+		"'capture' expects 'cookie', 'request' or 'response'."
+	[ "$status" -ne 0 ]
+	config_says $'defaults\n    capture request header Host len 3' \
+		"'capture' not allowed in 'defaults' section."
+	[ "$status" -ne 0 ]
+	config_says $'backend be\n    capture request header Host len 3' \
+		"'capture' ignored because backend 'be' has no frontend capability."
+	[ "$status" -eq 0 ]
+	config_says $'frontend fe\n    bind 127.0.0.1:1\n    capture request header Host len abc' ""
+	[ "$status" -eq 0 ]
+}
