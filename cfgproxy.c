@@ -471,13 +471,13 @@ struct timeout_kw {
 static const struct timeout_kw timeout_kws[] = {
 	TO("check", check, CAP_BE),
 	TO("client", client, CAP_FE),
-	TO_WARN("client-fin", CAP_FE),
+	TO("client-fin", client_fin, CAP_FE),
 	TO("connect", connect, CAP_BE),
 	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE),
 	TO("http-request", http_request, CAP_FE | CAP_BE),
 	TO("queue", queue, CAP_BE),
 	TO("server", server, CAP_BE),
-	TO_WARN("server-fin", CAP_BE),
+	TO("server-fin", server_fin, CAP_BE),
 	TO_WARN("tarpit", CAP_BE),
 	TO("tunnel", tunnel, CAP_BE),
 };

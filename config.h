@@ -29,6 +29,7 @@ enum balance_algo {
 struct timeouts {
 	int connect, client, server, tunnel;
 	int http_request, http_keep_alive, queue, check;
+	int client_fin, server_fin;     /* half-closed sides; 0: none */
 };
 
 struct log_target {

@@ -44,6 +44,7 @@ side_shutdown(struct side *s)
 	if (s->wr_shut || s->wfd < 0)
 		return;
 	s->wr_shut = 1;
+	s->last_ms = now_ms();  /* its half-closed timeout starts now */
 	if (shutdown(s->wfd, SHUT_WR) == 0 || errno != ENOTSOCK)
 		return;
 	/* A pipe (inetd mode): closing it is how the reader sees EOF. */
@@ -229,6 +230,7 @@ flow_read(struct flow *f, int64_t now)
 	if (n <= 0) {
 		/* EOF, or a reset: the direction is over either way. */
 		f->from->eof = 1;
+		f->from->last_ms = now;  /* its half-closed timeout starts */
 		if (f->mode == FLOW_HEAD)
 			return RELAY_EOF;
 		if (f->mode == FLOW_BODY && !http_framing_eof(&f->fr))
@@ -289,6 +291,20 @@ flow_write(struct flow *f, int64_t now)
 	return RELAY_DONE;
 }
 
+/*
+ * A side's idle timeout. Once it is half-closed, either way (it sent its
+ * FIN, or we sent ours to it), client-fin or server-fin takes over when
+ * set, as 2.6's half-closed timeout does for the client/server/tunnel
+ * one.
+ */
+static int
+side_timeout(const struct side *s)
+{
+	if ((s->eof || s->wr_shut) && s->fin_timeout_ms > 0)
+		return s->fin_timeout_ms;
+	return s->timeout_ms;
+}
+
 /* Is anybody waiting for this side to read or write? */
 static int
 side_awaited(struct flow **flows, int nflows, const struct side *s)
@@ -313,10 +329,11 @@ next_deadline(struct flow **flows, int nflows, int64_t *deadline)
 		for (int j = 0; j < 2; j++) {
 			struct side *s = sides[j];
 			int64_t d;
-			if (s->timeout_ms <= 0 ||
+			int timeout_ms = side_timeout(s);
+			if (timeout_ms <= 0 ||
 			    !side_awaited(flows, nflows, s))
 				continue;
-			d = s->last_ms + s->timeout_ms;
+			d = s->last_ms + timeout_ms;
 			if (first == NULL || d < *deadline) {
 				first = s;
 				*deadline = d;

@@ -468,6 +468,8 @@ run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
 	s->client.timeout_ms = be->to.tunnel ? be->to.tunnel :
 	    s->fe->to.client;
 	s->server.timeout_ms = be->to.tunnel ? be->to.tunnel : be->to.server;
+	s->client.fin_timeout_ms = s->fe->to.client_fin;
+	s->server.fin_timeout_ms = be->to.server_fin;
 	s->client.last_ms = s->server.last_ms = now;
 	flow_start(up, FLOW_TUNNEL, BODY_NONE, 0);
 	flow_start(down, FLOW_TUNNEL, BODY_NONE, 0);
@@ -675,6 +677,8 @@ forward(struct session *s, const struct proxy *be, struct http_msg *req,
 	s->server.eof = s->server.wr_shut = 0;
 	s->client.timeout_ms = s->fe->to.client;
 	s->server.timeout_ms = be->to.server;
+	s->client.fin_timeout_ms = s->fe->to.client_fin;
+	s->server.fin_timeout_ms = be->to.server_fin;
 	s->client.last_ms = s->server.last_ms = now_ms();
 	return exchange(s, be, ri, &up, &down);
 }

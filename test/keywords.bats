@@ -120,11 +120,13 @@ bind    id                bind 127.0.0.1:18082 id 3
 bind    name              bind 127.0.0.1:18082 name public
 timeout check             timeout check 2s
 timeout client            timeout client 3s
+timeout client-fin        timeout client-fin 1s
 timeout connect           timeout connect 2s
 timeout http-keep-alive   timeout http-keep-alive 1s
 timeout http-request      timeout http-request 5s
 timeout queue             timeout queue 5s
 timeout server            timeout server 30s
+timeout server-fin        timeout server-fin 1s
 timeout tunnel            timeout tunnel 1h
 '
 

@@ -6,7 +6,8 @@
 load helpers
 
 # start_small_proxy [frontend lines on stdin]: backend www behind a
-# frontend on $PPORT that logs httplog lines to the UDP sink "log1".
+# frontend on $PPORT that logs httplog lines to the UDP sink "log1";
+# BACKEND_LINES are added to the backend, SERVER replaces www1's address.
 start_small_proxy() {
 	start_backend www
 	start_udpsink log1
@@ -21,7 +22,8 @@ start_small_proxy() {
 	  echo "    default_backend www"
 	  cat
 	  echo "backend www"
-	  echo "    server www1 127.0.0.1:$BPORT_www"
+	  echo "${BACKEND_LINES:-}"
+	  echo "    server www1 ${SERVER:-127.0.0.1:$BPORT_www}"
 	} > "$W/small.cfg"
 	start_proxy < "$W/small.cfg"
 }
@@ -149,4 +151,81 @@ config_says() {
 	[ "$status" -eq 0 ]
 	config_says $'frontend fe\n    bind 127.0.0.1:1\n    capture request header Host len abc' ""
 	[ "$status" -eq 0 ]
+}
+
+# ---- timeout client-fin / server-fin ----
+
+# start_script_server SCRIPT: a server on $SPORT that runs the shell
+# SCRIPT per connection and keeps the socket half-open as long as the
+# script or the other direction lasts (socat -t 30).
+start_script_server() {
+	free_ports 1; SPORT=${PORTS[0]}
+	socat -t 30 TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
+		SYSTEM:"$1" 3>&- &
+	STARTED_PIDS+=("$!")
+	wait_for_listen "$SPORT" "$!"
+}
+
+UPGRADE_REQ='GET /t HTTP/1.1\r\nHost: x\r\nUpgrade: rawecho\r\nConnection: Upgrade\r\n\r\n'
+SWITCH='HTTP/1.1 101 Switching Protocols\r\nUpgrade: rawecho\r\nConnection: Upgrade\r\n\r\n'
+
+# tunnel_ta: sets TA, the Ta (ms) of the 101 line, and TSC, its
+# termination state.
+tunnel_ta() {
+	wait_for_line "$W/log1.udp" '"GET /t '
+	local re=' [0-9-]+/[0-9-]+/[0-9-]+/[0-9-]+/([0-9]+) 101 [0-9]+ - - (....) '
+	[[ "$(grep '"GET /t ' "$W/log1.udp")" =~ $re ]] || return 1
+	TA=${BASH_REMATCH[1]} TSC=${BASH_REMATCH[2]}
+	echo "Ta $TA $TSC"
+}
+
+# server_fin_run [BACKEND_LINES]: the client sends its FIN 300 ms after
+# the upgrade; the server answered the upgrade and stays silent and open.
+server_fin_run() {
+	printf "$SWITCH" > "$W/switch"
+	start_script_server "cat $W/switch; sleep 20"
+	SERVER=127.0.0.1:$SPORT BACKEND_LINES="$1" start_small_proxy < /dev/null
+	printf "$UPGRADE_REQ@@@x" | "$T/rawclient" -p "$PPORT" -s -d 300 -t 8000 > "$W/out" || true
+	grep -q '101 Switching' "$W/out"
+}
+
+@test "timeout server-fin: once the client's FIN is passed on, a silent server is dropped after server-fin" {
+	server_fin_run $'    timeout tunnel 4s\n    timeout server-fin 700ms'
+	tunnel_ta
+	[ "$TSC" = sD-- ]
+	[ "$TA" -ge 900 ] && [ "$TA" -le 2500 ]
+}
+
+@test "without timeout server-fin, the half-closed tunnel keeps timeout tunnel" {
+	server_fin_run $'    timeout tunnel 2500ms'
+	tunnel_ta
+	[ "$TSC" = sD-- ]
+	[ "$TA" -ge 2700 ]
+}
+
+# client_fin_run [FRONTEND_LINES]: the server sends its FIN 300 ms after
+# the upgrade; the client never closes (its stdin lasts 6 s).
+client_fin_run() {
+	printf "$SWITCH" > "$W/switch"
+	start_script_server "cat $W/switch; sleep 0.3"
+	printf '%s\n' "$1" > "$W/fe.lines"
+	SERVER=127.0.0.1:$SPORT BACKEND_LINES='    timeout tunnel 3s' \
+		start_small_proxy < "$W/fe.lines"
+	{ printf "$UPGRADE_REQ"; sleep 6; } |
+		timeout 8 socat -t 8 - TCP:127.0.0.1:"$PPORT" > "$W/out" || true
+	grep -q '101 Switching' "$W/out"
+}
+
+@test "timeout client-fin: once the server's FIN is passed on, a silent client is dropped after client-fin" {
+	client_fin_run '    timeout client-fin 700ms'
+	tunnel_ta
+	[ "$TSC" = cD-- ]
+	[ "$TA" -ge 900 ] && [ "$TA" -le 2500 ]
+}
+
+@test "without timeout client-fin, the half-closed tunnel keeps timeout tunnel" {
+	client_fin_run ''
+	tunnel_ta
+	[ "$TSC" = cD-- ]
+	[ "$TA" -ge 3000 ]
 }
