@@ -229,3 +229,76 @@ client_fin_run() {
 	[ "$TSC" = cD-- ]
 	[ "$TA" -ge 3000 ]
 }
+
+# ---- Expect: 100-continue ----
+
+@test "Expect: 100-continue: the server's 100 reaches the client before the body, then the final answer" {
+	start_small_proxy < /dev/null
+	head='POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n'
+	# the head alone: the 100 comes back, and nothing else
+	printf "$head" | "$T/rawclient" -p "$PPORT" -t 700 > "$W/interim" || true
+	[ "$(cat "$W/interim")" = $'HTTP/1.1 100 Continue\r\n\r' ]
+	# the body after the 100: the final answer follows it
+	printf "$head@@@hello" | "$T/rawclient" -p "$PPORT" -d 300 > "$W/out"
+	[ "$(head -c 25 "$W/out" | tr '\r\n' RN)" = 'HTTP/1.1 100 ContinueRNRN' ]
+	[[ "$(tail -c +26 "$W/out")" == "HTTP/1.1 200 OK"* ]]
+	grep -q hello "$W/out"      # the backend shows the body it got
+	# the server got the Expect header
+	grep -qi '^Expect: 100-continue' "$W/www.log"
+	wait_for 30 count_at_least 2 '"POST /up HTTP/1.1"' "$W/log1.udp"
+	grep -qE ' 200 [0-9]+ - - ---- .*"POST /up HTTP/1.1"$' "$W/log1.udp"
+}
+
+@test "Expect: 100-continue to a server that sends no 100: wsproxy sends none either, the late body is forwarded" {
+	# the server reads the head and the 5-byte body, then answers
+	cat > "$W/srv.sh" <<-'EOF'
+	while IFS= read -r line; do [ "$line" = $'\r' ] && break; done
+	head -c 5 > /dev/null
+	printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'
+	EOF
+	start_script_server "bash $W/srv.sh"
+	SERVER=127.0.0.1:$SPORT start_small_proxy < /dev/null
+	head='POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n'
+	printf "$head" | "$T/rawclient" -p "$PPORT" -t 1200 > "$W/interim" || true
+	[ ! -s "$W/interim" ]
+	printf "$head@@@hello" | "$T/rawclient" -p "$PPORT" -d 1200 -t 3000 > "$W/out" || true
+	[[ "$(cat "$W/out")" == "HTTP/1.1 200 OK"*ok ]]
+}
+
+@test "a refused request with Expect: 100-continue gets the final answer alone, no 100" {
+	start_small_proxy < /dev/null
+	printf 'POST /c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' |
+		"$T/rawclient" -p "$PPORT" -t 2000 > "$W/out" || true
+	[[ "$(cat "$W/out")" == "HTTP/1.1 400 Bad request"* ]]
+	[ ! -s "$W/www.log" ]
+}
+
+# ---- HTTP/1.0 client, chunked response ----
+
+# chunked_server: a server on $SPORT that answers every request with
+# 2.6's example of §15.2 (chunks 5 and 6, then the last chunk).
+chunked_server() {
+	printf 'HTTP/1.1 200 OK\r\nX-Srv: b1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n' > "$W/chunked"
+	start_script_server "cat $W/chunked; sleep 2"
+	SERVER=127.0.0.1:$SPORT start_small_proxy < /dev/null
+}
+
+@test "an HTTP/1.0 client gets the HTTP/1.1 chunked answer as 2.6 sends it, with connection: close, then the close" {
+	chunked_server
+	printf 'GET /chunked HTTP/1.0\r\n\r\n' | "$T/rawclient" -p "$PPORT" -S -t 3000 > "$W/out" 2> "$W/err"
+	expected=$'HTTP/1.1 200 OK\r\nX-Srv: b1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'
+	[ "$(cat "$W/out")" = "${expected%$'\n'}" ]
+	# closed by the proxy, not by the server's script (2 s later)
+	ms=$(sed -n 's/^elapsed=//p' "$W/err")
+	[ "$ms" -lt 1500 ]
+}
+
+@test "an HTTP/1.0 keep-alive client gets the chunked answer with Connection: keep-alive, and the connection stays" {
+	chunked_server
+	printf 'GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' |
+		"$T/rawclient" -p "$PPORT" -t 800 > "$W/out" || rc=$?
+	[ "${rc:-0}" -eq 3 ]    # no close: the idle timeout ended it
+	grep -q $'^Connection: keep-alive\r$' "$W/out"
+	grep -q $'^Transfer-Encoding: chunked\r$' "$W/out"
+	[[ "$(cat "$W/out")" == *$'0\r\n\r' ]]
+}
