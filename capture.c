@@ -13,7 +13,8 @@
 #include "log.h"
 
 void
-capture_init(struct captured *c, const struct capture *defs, int n)
+capture_init(struct captured *c, const struct capture *defs, int n,
+    size_t max)
 {
 	size_t total = 0;
 
@@ -22,12 +23,16 @@ capture_init(struct captured *c, const struct capture *defs, int n)
 		return;
 	c->off = calloc((size_t)n, sizeof(*c->off));
 	c->len = calloc((size_t)n, sizeof(*c->len));
+	c->cap = calloc((size_t)n, sizeof(*c->cap));
+	if (c->off == NULL || c->len == NULL || c->cap == NULL)
+		fatal("capture allocation");
 	for (int i = 0; i < n; i++) {
 		c->off[i] = total;
-		total += defs[i].len;
+		c->cap[i] = defs[i].len < max ? defs[i].len : max;
+		total += c->cap[i];
 	}
 	c->data = malloc(total + 1);
-	if (c->off == NULL || c->len == NULL || c->data == NULL)
+	if (c->data == NULL)
 		fatal("capture allocation");
 	c->n = n;
 }
@@ -54,8 +59,8 @@ capture_headers(struct captured *c, const struct capture *defs,
 		c->len[i] = 0;
 		if (last == NULL)
 			continue;
-		c->len[i] = last->value_len < defs[i].len ?
-		    last->value_len : defs[i].len;
+		c->len[i] = last->value_len < c->cap[i] ?
+		    last->value_len : c->cap[i];
 		memcpy(c->data + c->off[i], last->value, c->len[i]);
 	}
 }
@@ -66,5 +71,6 @@ capture_free(struct captured *c)
 	free(c->data);
 	free(c->off);
 	free(c->len);
+	free(c->cap);
 	memset(c, 0, sizeof(*c));
 }

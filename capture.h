@@ -16,9 +16,13 @@ struct captured {
 	char *data;             /* slot i at off[i], room for its len */
 	size_t *off;
 	size_t *len;            /* 0: absent (or empty) */
+	size_t *cap;            /* the slot's room: len of its line, <= max */
 };
 
-void capture_init(struct captured *c, const struct capture *defs, int n);
+/* Slots for n captures; none is longer than max (a header value that
+ * fits in a buffer). */
+void capture_init(struct captured *c, const struct capture *defs, int n,
+    size_t max);
 void capture_reset(struct captured *c);
 /* Keeps each header's last occurrence, cut to its len. */
 void capture_headers(struct captured *c, const struct capture *defs,

@@ -561,7 +561,7 @@ px_legacy_timeout(struct parser *p, struct proxy *px, char **w, int n)
 
 /*
  * capture request|response header NAME len N: as 2.6, a backend only
- * warns (no frontend capability), 'len' is read with atoi ("abc" is 0),
+ * warns (no frontend capability), 'len' is read as atol ("abc" is 0),
  * and "capture cookie" is checked but not implemented.
  */
 static int
@@ -569,7 +569,7 @@ px_capture(struct parser *p, struct proxy *px, char **w, int n)
 {
 	enum capture_dir d;
 	struct capture *cap;
-	int len;
+	long len;
 
 	if (n >= 2 && strcmp(w[1], "cookie") == 0) {
 		p_unsupported(p, KW_WARN, "'capture cookie'");
@@ -593,7 +593,7 @@ px_capture(struct parser *p, struct proxy *px, char **w, int n)
 		    "capability.", px->kind, px->name);
 		return 0;
 	}
-	len = atoi(w[5]);
+	len = strtol(w[5], NULL, 10);   /* 2.6: atol, no check */
 	cap = grow(&px->caps[d], &px->ncaps[d], sizeof(*cap));
 	cap->name = xstrdup(w[3]);
 	cap->len = len > 0 ? (size_t)len : 0;

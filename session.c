@@ -804,9 +804,9 @@ session_init(struct session *s, const struct config *cfg,
 		fatal("buffer allocation");
 	scratch_init(s);
 	capture_init(&s->caps[CAPTURE_REQ], fe->caps[CAPTURE_REQ],
-	    fe->ncaps[CAPTURE_REQ]);
+	    fe->ncaps[CAPTURE_REQ], (size_t)cfg->bufsize);
 	capture_init(&s->caps[CAPTURE_RESP], fe->caps[CAPTURE_RESP],
-	    fe->ncaps[CAPTURE_RESP]);
+	    fe->ncaps[CAPTURE_RESP], (size_t)cfg->bufsize);
 	(void)net_set_nonblock(rfd);
 	(void)net_set_nonblock(wfd);
 	net_set_nodelay(wfd);
