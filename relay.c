@@ -295,12 +295,13 @@ flow_write(struct flow *f, int64_t now)
  * A side's idle timeout. Once it is half-closed, either way (it sent its
  * FIN, or we sent ours to it), client-fin or server-fin takes over when
  * set, as 2.6's half-closed timeout does for the client/server/tunnel
- * one.
+ * one. A side we only write to (a client whose request is read) may send
+ * its FIN unread: relay_poll_set() asks for POLLRDHUP there.
  */
 static int
 side_timeout(const struct side *s)
 {
-	if ((s->eof || s->wr_shut) && s->fin_timeout_ms > 0)
+	if ((s->eof || s->fin_seen || s->wr_shut) && s->fin_timeout_ms > 0)
 		return s->fin_timeout_ms;
 	return s->timeout_ms;
 }
@@ -394,7 +395,12 @@ relay_poll_set(struct flow **flows, int nflows, struct pollfd *pfd,
 	for (int i = 0; i < nflows; i++) {
 		struct flow *f = flows[i];
 		if (flow_wants_write(f)) {
-			pfd[npfd] = (struct pollfd){ f->to->wfd, POLLOUT, 0 };
+			short ev = POLLOUT;
+			/* its FIN starts its fin timeout: know it unread */
+			if (f->to->fin_timeout_ms > 0 && !f->to->eof &&
+			    !f->to->fin_seen && f->to->wfd == f->to->rfd)
+				ev |= POLLRDHUP;
+			pfd[npfd] = (struct pollfd){ f->to->wfd, ev, 0 };
 			owner[npfd] = i;
 			is_write[npfd++] = 1;
 		}
@@ -476,6 +482,13 @@ relay_loop(struct flow **flows, int nflows, int wait_for,
 			enum relay_status st;
 			if (pfd[i].revents == 0)
 				continue;
+			if (is_write[i] && (pfd[i].revents & POLLRDHUP)) {
+				f->to->fin_seen = 1;
+				f->to->last_ms = now;
+				if (!(pfd[i].revents & (POLLOUT | POLLERR |
+				    POLLHUP)))
+					continue;
+			}
 			if (is_write[i])
 				f->wr_blocked = 0;
 			st = is_write[i] ? flow_write(f, now) : flow_read(f, now);

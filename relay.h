@@ -23,6 +23,7 @@ struct side {
 	int64_t last_ms;         /* last successful read or write */
 	int eof;                 /* read side finished (EOF or error) */
 	int wr_shut;             /* we sent our FIN */
+	int fin_seen;            /* its FIN is known (POLLRDHUP), not read */
 	unsigned long long bytes_in, bytes_out;
 };
 

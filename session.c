@@ -674,7 +674,7 @@ forward(struct session *s, const struct proxy *be, struct http_msg *req,
 	flow_start(&up, FLOW_BODY, req->body, req->content_length);
 	http_framing_strict(&up.fr);
 	flow_start(&down, FLOW_HEAD, BODY_NONE, 0);
-	s->server.eof = s->server.wr_shut = 0;
+	s->server.eof = s->server.wr_shut = s->server.fin_seen = 0;
 	s->client.timeout_ms = s->fe->to.client;
 	s->server.timeout_ms = be->to.server;
 	s->client.fin_timeout_ms = s->fe->to.client_fin;

@@ -28,6 +28,17 @@ start_small_proxy() {
 	start_proxy < "$W/small.cfg"
 }
 
+# start_script_server SCRIPT: a server on $SPORT that runs the shell
+# SCRIPT per connection and keeps the socket half-open as long as the
+# script or the other direction lasts (socat -t 30).
+start_script_server() {
+	free_ports 1; SPORT=${PORTS[0]}
+	socat -t 30 TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
+		SYSTEM:"$1" 3>&- &
+	STARTED_PIDS+=("$!")
+	wait_for_listen "$SPORT" "$!"
+}
+
 BAD400=$'HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n'
 
 # chunk_refused SIZE-LINE: a chunked POST whose first chunk-size line is
@@ -76,16 +87,9 @@ chunk_refused() {
 }
 
 @test "a too large chunk size from the server: the chunks so far, then the close, logged SD--" {
-	start_small_proxy < /dev/null
-	free_ports 1; SPORT=${PORTS[0]}
 	printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10000000000000\r\nxx\r\n0\r\n\r\n' > "$W/response"
-	socat TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
-		SYSTEM:"cat $W/response; sleep 1" 3>&- &
-	STARTED_PIDS+=("$!")
-	wait_for_listen "$SPORT" "$!"
-	sed -i "s/^    server www1 .*/    server www1 127.0.0.1:$SPORT/" "$W/proxy.cfg"
-	kill -HUP "$PROXY_PID"
-	wait_for_line "$W/proxy.err" reloaded
+	start_script_server "cat $W/response; sleep 1"
+	SERVER=127.0.0.1:$SPORT start_small_proxy < /dev/null
 	out=$(printf 'GET /r HTTP/1.1\r\nHost: x\r\n\r\n' | "$T/rawclient" -p "$PPORT" -t 3000)
 	[[ "$out" == "HTTP/1.1 200 OK"* ]]
 	[[ "$out" == *$'\r\n\r\n5\r\nhello\r' ]]   # $() ate the last LF
@@ -154,17 +158,6 @@ config_says() {
 }
 
 # ---- timeout client-fin / server-fin ----
-
-# start_script_server SCRIPT: a server on $SPORT that runs the shell
-# SCRIPT per connection and keeps the socket half-open as long as the
-# script or the other direction lasts (socat -t 30).
-start_script_server() {
-	free_ports 1; SPORT=${PORTS[0]}
-	socat -t 30 TCP-LISTEN:"$SPORT",bind=127.0.0.1,reuseaddr,fork \
-		SYSTEM:"$1" 3>&- &
-	STARTED_PIDS+=("$!")
-	wait_for_listen "$SPORT" "$!"
-}
 
 UPGRADE_REQ='GET /t HTTP/1.1\r\nHost: x\r\nUpgrade: rawecho\r\nConnection: Upgrade\r\n\r\n'
 SWITCH='HTTP/1.1 101 Switching Protocols\r\nUpgrade: rawecho\r\nConnection: Upgrade\r\n\r\n'
@@ -301,4 +294,31 @@ chunked_server() {
 	grep -q $'^Connection: keep-alive\r$' "$W/out"
 	grep -q $'^Transfer-Encoding: chunked\r$' "$W/out"
 	[[ "$(cat "$W/out")" == *$'0\r\n\r' ]]
+}
+
+# body_fin_run [FRONTEND_LINES]: a client sends a request and its FIN at
+# once, then stops reading the 200 MB answer (socat's output is a pipe
+# nobody reads); sets TA and TSC from its log line.
+body_fin_run() {
+	printf '%s\n' "$1" > "$W/fe.lines"
+	CLIENT_TIMEOUT=3s start_small_proxy < "$W/fe.lines"
+	printf 'GET /big/200000000 HTTP/1.1\r\nHost: x\r\n\r\n' |
+		{ socat -t 8 - TCP:127.0.0.1:"$PPORT" 3>&- || true; } | sleep 4.5
+	wait_for 80 grep -q '"GET /big/' "$W/log1.udp"
+	local re=' [0-9-]+/[0-9-]+/[0-9-]+/[0-9-]+/([0-9]+) 200 [0-9]+ - - (....) '
+	[[ "$(grep '"GET /big/' "$W/log1.udp")" =~ $re ]]
+	TA=${BASH_REMATCH[1]} TSC=${BASH_REMATCH[2]}
+	echo "Ta $TA $TSC"
+}
+
+@test "timeout client-fin in a body: a client that sent its FIN and stops reading is dropped after client-fin" {
+	body_fin_run '    timeout client-fin 700ms'
+	[ "$TSC" = cD-- ]
+	[ "$TA" -ge 600 ] && [ "$TA" -le 2500 ]
+}
+
+@test "without timeout client-fin, that client keeps timeout client" {
+	body_fin_run ''
+	[ "$TSC" = cD-- ]
+	[ "$TA" -ge 2900 ]
 }
