@@ -296,6 +296,26 @@ chunked_server() {
 	[[ "$(cat "$W/out")" == *$'0\r\n\r' ]]
 }
 
+@test "timeout client-fin/server-fin/tarpit: the config errors and warnings of 2.6" {
+	config_says $'backend be\n    timeout client-fin 1s' \
+		"'timeout client-fin' will be ignored because backend 'be' has no frontend capability"
+	[ "$status" -eq 0 ]
+	config_says $'frontend fe\n    bind 127.0.0.1:1\n    timeout server-fin 1s' \
+		"'timeout server-fin' will be ignored because frontend 'fe' has no backend capability"
+	[ "$status" -eq 0 ]
+	config_says $'frontend fe\n    bind 127.0.0.1:1\n    timeout client-fin 1.5s' \
+		"unexpected character '.' in 'timeout client-fin'"
+	[ "$status" -ne 0 ]
+	config_says $'backend be\n    timeout server-fin 25d' \
+		"timer overflow in argument '25d' to 'timeout server-fin' (maximum value is 2147483647 ms or ~24.8 days)"
+	[ "$status" -ne 0 ]
+	config_says $'backend be\n    timeout tarpit 1s' \
+		"'timeout tarpit' is not implemented yet; ignored."
+	[ "$status" -eq 0 ]
+	config_says $'backend be\n    timeout client-fin 1s\n    timeout server-fin 2s\n    timeout server-fin 3s' \
+		"overwriting 'timeout server-fin' which was already specified"
+}
+
 # body_fin_run [FRONTEND_LINES]: a client sends a request and its FIN at
 # once, then stops reading the 200 MB answer (socat's output is a pipe
 # nobody reads); sets TA and TSC from its log line.
