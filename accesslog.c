@@ -2,13 +2,14 @@
  * accesslog.c - formats traffic log lines exactly as HAProxy's
  *
  * httplog: %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS
- *          %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r
+ *          %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r
  * tcplog:  %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts
  *          %ac/%fc/%bc/%sc/%rc %sq/%bq
  *
- * With no captures configured, %CC and %CS are "-" and the header
- * captures produce nothing, so the request line follows the queue counts
- * after a single space.
+ * %CC and %CS are always "-" (no cookie captures). The header captures
+ * %hr and %hs are "{...}" blocks only where configured: without them the
+ * request line follows the queue counts after a single space, and a
+ * <BADREQ> line never has them.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -123,6 +124,32 @@ out_request_line(struct out *o, const struct access_record *r)
 	out_printf(o, "\"");
 }
 
+/*
+ * %hr / %hs: " {v1|v2|...}" in declaration order; '"', '|', '{', '}',
+ * '#' and bytes outside 32..126 as #XX. Nothing when none configured.
+ */
+static void
+out_captures(struct out *o, const struct captured *c)
+{
+	if (c == NULL || c->n == 0)
+		return;
+	out_printf(o, " {");
+	for (int i = 0; i < c->n; i++) {
+		const char *v = c->data + c->off[i];
+
+		if (i > 0)
+			out_printf(o, "|");
+		for (size_t k = 0; k < c->len[i]; k++) {
+			unsigned char ch = (unsigned char)v[k];
+			if (ch < 32 || ch > 126 || strchr("\"|{}#", ch))
+				out_printf(o, "#%02X", ch);
+			else
+				out_printf(o, "%c", ch);
+		}
+	}
+	out_printf(o, "}");
+}
+
 size_t
 accesslog_http(const struct access_record *r, char *buf, size_t len)
 {
@@ -133,6 +160,10 @@ accesslog_http(const struct access_record *r, char *buf, size_t len)
 	    r->t_queue, r->t_connect, r->t_response, r->t_total, r->status,
 	    r->bytes, r->term[0], r->term[1]);
 	out_counts(&o, r);
+	if (r->request_line != NULL) {  /* a <BADREQ> line has none */
+		out_captures(&o, r->hr);
+		out_captures(&o, r->hs);
+	}
 	out_printf(&o, " ");
 	out_request_line(&o, r);
 	return o.used;

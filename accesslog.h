@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "capture.h"
 #include "scoreboard.h"
 
 struct access_record {
@@ -29,6 +30,8 @@ struct access_record {
 	struct sb_counts counts;
 	int retries;
 	int redispatched;
+	const struct captured *hr;  /* %hr, %hs: NULL or n 0, nothing */
+	const struct captured *hs;
 	const char *request_line;   /* NULL: <BADREQ> */
 	size_t request_line_len;
 };

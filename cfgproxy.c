@@ -471,13 +471,13 @@ struct timeout_kw {
 static const struct timeout_kw timeout_kws[] = {
 	TO("check", check, CAP_BE),
 	TO("client", client, CAP_FE),
-	TO_WARN("client-fin", CAP_FE),
+	TO("client-fin", client_fin, CAP_FE),
 	TO("connect", connect, CAP_BE),
 	TO("http-keep-alive", http_keep_alive, CAP_FE | CAP_BE),
 	TO("http-request", http_request, CAP_FE | CAP_BE),
 	TO("queue", queue, CAP_BE),
 	TO("server", server, CAP_BE),
-	TO_WARN("server-fin", CAP_BE),
+	TO("server-fin", server_fin, CAP_BE),
 	TO_WARN("tarpit", CAP_BE),
 	TO("tunnel", tunnel, CAP_BE),
 };
@@ -557,6 +557,49 @@ px_legacy_timeout(struct parser *p, struct proxy *px, char **w, int n)
 	return set_timeout(p, px, name, w[1], w[0]);
 }
 
+/* ---- captures ---- */
+
+/*
+ * capture request|response header NAME len N: as 2.6, a backend only
+ * warns (no frontend capability), 'len' is read as atol ("abc" is 0),
+ * and "capture cookie" is checked but not implemented.
+ */
+static int
+px_capture(struct parser *p, struct proxy *px, char **w, int n)
+{
+	enum capture_dir d;
+	struct capture *cap;
+	long len;
+
+	if (n >= 2 && strcmp(w[1], "cookie") == 0) {
+		p_unsupported(p, KW_WARN, "'capture cookie'");
+		return 0;
+	}
+	if (n < 2 || (strcmp(w[1], "request") != 0 &&
+	    strcmp(w[1], "response") != 0)) {
+		p_err(p, "'capture' expects 'cookie', 'request' or "
+		    "'response'.");
+		return -1;
+	}
+	d = strcmp(w[1], "request") == 0 ? CAPTURE_REQ : CAPTURE_RESP;
+	if (n != 6 || strcmp(w[2], "header") != 0 ||
+	    strcmp(w[4], "len") != 0) {
+		p_err(p, "'capture %s' expects 'header' <header_name> 'len' "
+		    "<len>.", w[1]);
+		return -1;
+	}
+	if (!(px->cap & CAP_FE)) {
+		p_warn(p, "'capture' ignored because %s '%s' has no frontend "
+		    "capability.", px->kind, px->name);
+		return 0;
+	}
+	len = strtol(w[5], NULL, 10);   /* 2.6: atol, no check */
+	cap = grow(&px->caps[d], &px->ncaps[d], sizeof(*cap));
+	cap->name = xstrdup(w[3]);
+	cap->len = len > 0 ? (size_t)len : 0;
+	return 0;
+}
+
 /* ---- options ---- */
 
 static int
@@ -618,7 +661,7 @@ static const struct proxy_kw proxy_kws[] = {
 	DONE("balance", px_balance, IN_DEFAULTS),
 	DONE("bind", px_bind, 0),
 	REFUSE("block"),
-	WARN("capture"),
+	DONE("capture", px_capture, 0),
 	DONE("clitimeout", px_legacy_timeout, IN_DEFAULTS),
 	REFUSE("compression"),
 	DONE("contimeout", px_legacy_timeout, IN_DEFAULTS),

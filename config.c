@@ -508,6 +508,11 @@ proxy_free(struct proxy *px)
 	}
 	free(px->rules);
 	reply_free_settings(px);
+	for (int d = CAPTURE_REQ; d <= CAPTURE_RESP; d++) {
+		for (int i = 0; i < px->ncaps[d]; i++)
+			free(px->caps[d][i].name);
+		free(px->caps[d]);
+	}
 	acl_free_list(px->acls);
 	free(px);
 }

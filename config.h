@@ -29,6 +29,7 @@ enum balance_algo {
 struct timeouts {
 	int connect, client, server, tunnel;
 	int http_request, http_keep_alive, queue, check;
+	int client_fin, server_fin;     /* half-closed sides; 0: none */
 };
 
 struct log_target {
@@ -102,6 +103,13 @@ struct monitor_fail {
 #define OPT_ALLBACKUPS  0x20
 #define OPT_HTTPCHK     0x40
 
+/* capture request/response header NAME len N (frontends). */
+enum capture_dir { CAPTURE_REQ, CAPTURE_RESP };
+struct capture {
+	char *name;
+	size_t len;             /* characters kept of the value */
+};
+
 struct proxy {
 	char *name;
 	int cap;                /* CAP_FE and/or CAP_BE */
@@ -136,6 +144,8 @@ struct proxy {
 	int nmonitor_fail;
 	struct reply *replies;  /* errorfile / errorloc, one per code */
 	int nreplies;
+	struct capture *caps[2];        /* by enum capture_dir, in order */
+	int ncaps[2];
 	int nbinds;
 	int index;              /* in the scoreboard */
 	struct proxy *next;

@@ -9,6 +9,9 @@
 
 #include "framing.h"
 
+/* Chunk sizes from 2^52 on are refused, as h1_parse_chunk_size() does. */
+#define CHUNK_SIZE_LIMIT (1ULL << 52)
+
 enum chunk_state {
 	CH_SIZE_START, CH_SIZE, CH_SIZE_WS, CH_EXT, CH_SIZE_LF,
 	CH_DATA, CH_DATA_CR, CH_DATA_LF,
@@ -69,12 +72,17 @@ chunk_step(struct http_framing *fr, char c)
 	case CH_SIZE:
 		h = hex_value(c);
 		if (h >= 0) {
-			/* refuse sizes that could overflow: 2^60 is plenty */
-			if (fr->remaining >> 60) {
+			/*
+			 * 2.6's limit: a size must stay below 2^52 (13
+			 * significant hex digits; leading zeros are free).
+			 * A server that reads sizes into a signed 64-bit
+			 * integer would see sixteen 'f's as -1.
+			 */
+			fr->remaining = fr->remaining * 16 + (unsigned)h;
+			if (fr->remaining >= CHUNK_SIZE_LIMIT) {
 				fr->error = 1;
 				return;
 			}
-			fr->remaining = fr->remaining * 16 + (unsigned)h;
 			fr->state = CH_SIZE;
 			return;
 		}
@@ -142,10 +150,15 @@ chunk_step(struct http_framing *fr, char c)
 	fr->error = 1;
 }
 
+/*
+ * On an error the bytes of the refused line that arrived in this call
+ * are not counted: the peer gets the chunks so far, not half of a size
+ * line (2.6 forwards only what it parsed).
+ */
 static size_t
 chunked_feed(struct http_framing *fr, const char *data, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, line_at = 0;
 
 	while (i < len && !fr->done && !fr->error) {
 		if (fr->state == CH_DATA) {
@@ -160,8 +173,10 @@ chunked_feed(struct http_framing *fr, const char *data, size_t len)
 		}
 		chunk_step(fr, data[i]);
 		if (fr->error)
-			break;
+			return line_at;
 		i++;
+		if (fr->state == CH_SIZE_START || fr->state == CH_TRAILER_START)
+			line_at = i;
 	}
 	return i;
 }

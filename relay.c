@@ -44,6 +44,7 @@ side_shutdown(struct side *s)
 	if (s->wr_shut || s->wfd < 0)
 		return;
 	s->wr_shut = 1;
+	s->last_ms = now_ms();  /* its half-closed timeout starts now */
 	if (shutdown(s->wfd, SHUT_WR) == 0 || errno != ENOTSOCK)
 		return;
 	/* A pipe (inetd mode): closing it is how the reader sees EOF. */
@@ -229,6 +230,7 @@ flow_read(struct flow *f, int64_t now)
 	if (n <= 0) {
 		/* EOF, or a reset: the direction is over either way. */
 		f->from->eof = 1;
+		f->from->last_ms = now;  /* its half-closed timeout starts */
 		if (f->mode == FLOW_HEAD)
 			return RELAY_EOF;
 		if (f->mode == FLOW_BODY && !http_framing_eof(&f->fr))
@@ -289,6 +291,21 @@ flow_write(struct flow *f, int64_t now)
 	return RELAY_DONE;
 }
 
+/*
+ * A side's idle timeout. Once it is half-closed, either way (it sent its
+ * FIN, or we sent ours to it), client-fin or server-fin takes over when
+ * set, as 2.6's half-closed timeout does for the client/server/tunnel
+ * one. A side we only write to (a client whose request is read) may send
+ * its FIN unread: relay_poll_set() asks for POLLRDHUP there.
+ */
+static int
+side_timeout(const struct side *s)
+{
+	if ((s->eof || s->fin_seen || s->wr_shut) && s->fin_timeout_ms > 0)
+		return s->fin_timeout_ms;
+	return s->timeout_ms;
+}
+
 /* Is anybody waiting for this side to read or write? */
 static int
 side_awaited(struct flow **flows, int nflows, const struct side *s)
@@ -313,10 +330,11 @@ next_deadline(struct flow **flows, int nflows, int64_t *deadline)
 		for (int j = 0; j < 2; j++) {
 			struct side *s = sides[j];
 			int64_t d;
-			if (s->timeout_ms <= 0 ||
+			int timeout_ms = side_timeout(s);
+			if (timeout_ms <= 0 ||
 			    !side_awaited(flows, nflows, s))
 				continue;
-			d = s->last_ms + s->timeout_ms;
+			d = s->last_ms + timeout_ms;
 			if (first == NULL || d < *deadline) {
 				first = s;
 				*deadline = d;
@@ -377,7 +395,12 @@ relay_poll_set(struct flow **flows, int nflows, struct pollfd *pfd,
 	for (int i = 0; i < nflows; i++) {
 		struct flow *f = flows[i];
 		if (flow_wants_write(f)) {
-			pfd[npfd] = (struct pollfd){ f->to->wfd, POLLOUT, 0 };
+			short ev = POLLOUT;
+			/* its FIN starts its fin timeout: know it unread */
+			if (f->to->fin_timeout_ms > 0 && !f->to->eof &&
+			    !f->to->fin_seen && f->to->wfd == f->to->rfd)
+				ev |= POLLRDHUP;
+			pfd[npfd] = (struct pollfd){ f->to->wfd, ev, 0 };
 			owner[npfd] = i;
 			is_write[npfd++] = 1;
 		}
@@ -459,6 +482,13 @@ relay_loop(struct flow **flows, int nflows, int wait_for,
 			enum relay_status st;
 			if (pfd[i].revents == 0)
 				continue;
+			if (is_write[i] && (pfd[i].revents & POLLRDHUP)) {
+				f->to->fin_seen = 1;
+				f->to->last_ms = now;
+				if (!(pfd[i].revents & (POLLOUT | POLLERR |
+				    POLLHUP)))
+					continue;
+			}
 			if (is_write[i])
 				f->wr_blocked = 0;
 			st = is_write[i] ? flow_write(f, now) : flow_read(f, now);

@@ -18,9 +18,12 @@
 struct side {
 	int rfd, wfd;
 	int timeout_ms;          /* idle timeout; 0 = none */
+	int fin_timeout_ms;      /* instead, once half-closed either way
+	                          * (timeout client-fin/server-fin); 0: none */
 	int64_t last_ms;         /* last successful read or write */
 	int eof;                 /* read side finished (EOF or error) */
 	int wr_shut;             /* we sent our FIN */
+	int fin_seen;            /* its FIN is known (POLLRDHUP), not read */
 	unsigned long long bytes_in, bytes_out;
 };
 

@@ -22,6 +22,7 @@
 #include "acceptproxy.h"
 #include "accesslog.h"
 #include "buf.h"
+#include "capture.h"
 #include "connect.h"
 #include "forwardfor.h"
 #include "http.h"
@@ -70,6 +71,7 @@ struct session {
 	struct timeval accept_date;
 	int nreq;
 	struct txn txn;
+	struct captured caps[2];        /* the frontend's, by capture_dir */
 };
 
 /* Facts about the current request that outlive its parsed head. */
@@ -154,6 +156,8 @@ txn_start(struct session *s, int at_accept)
 	t->status = -1;
 	t->term[0] = t->term[1] = '-';
 	t->bytes_before = s->client.bytes_out;
+	capture_reset(&s->caps[CAPTURE_REQ]);
+	capture_reset(&s->caps[CAPTURE_RESP]);
 	if (at_accept) {
 		t->date = s->accept_date;
 		t->start_ms = s->accept_ms;
@@ -203,6 +207,8 @@ txn_record(const struct session *s, struct access_record *r, int final)
 	r->term[1] = t->term[1];
 	r->retries = c->retries;
 	r->redispatched = c->redispatched;
+	r->hr = &s->caps[CAPTURE_REQ];
+	r->hs = &s->caps[CAPTURE_RESP];
 	r->request_line = t->line_len ? t->line : NULL;
 	r->request_line_len = t->line_len;
 	sb_read(s->fe, t->be, c->srv, &r->counts);
@@ -498,6 +504,8 @@ run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
 	s->client.timeout_ms = be->to.tunnel ? be->to.tunnel :
 	    s->fe->to.client;
 	s->server.timeout_ms = be->to.tunnel ? be->to.tunnel : be->to.server;
+	s->client.fin_timeout_ms = s->fe->to.client_fin;
+	s->server.fin_timeout_ms = be->to.server_fin;
 	s->client.last_ms = s->server.last_ms = now;
 	flow_start(up, FLOW_TUNNEL, BODY_NONE, 0);
 	flow_start(down, FLOW_TUNNEL, BODY_NONE, 0);
@@ -537,6 +545,9 @@ handle_response(struct session *s, const struct proxy *be,
 		return RESPONSE_INVALID;
 	}
 	s->txn.status = resp.status;
+	if (resp.status >= 200 || resp.status == 101)
+		capture_headers(&s->caps[CAPTURE_RESP], s->fe->caps[CAPTURE_RESP],
+		    resp.hdrs, resp.nhdrs);
 	if (resp.status == 101) {
 		/* The head goes out as it came, from sbuf, ahead of any
 		 * frames that followed it there. */
@@ -743,9 +754,11 @@ forward(struct session *s, const struct proxy *be, struct http_msg *req,
 	flow_start(&up, FLOW_BODY, req->body, req->content_length);
 	http_framing_strict(&up.fr);
 	flow_start(&down, FLOW_HEAD, BODY_NONE, 0);
-	s->server.eof = s->server.wr_shut = 0;
+	s->server.eof = s->server.wr_shut = s->server.fin_seen = 0;
 	s->client.timeout_ms = s->fe->to.client;
 	s->server.timeout_ms = be->to.server;
+	s->client.fin_timeout_ms = s->fe->to.client_fin;
+	s->server.fin_timeout_ms = be->to.server_fin;
 	s->client.last_ms = s->server.last_ms = now_ms();
 	return exchange(s, be, ri, &up, &down);
 }
@@ -784,12 +797,17 @@ serve_request(struct session *s, size_t head_len)
 		s->txn.head_ms = 0;     /* no request: TR is -1 */
 		return refuse(s, 400, 'P', 'R', NULL, 0);
 	}
+	if (!early_body_ok(s, &req, head_len)) {
+		/* 2.6's parser refuses it with the head: a <BADREQ> line */
+		s->txn.head_ms = 0;
+		return refuse(s, 400, 'P', 'R', NULL, 0);
+	}
 	txn_set_line(s, &req);
+	capture_headers(&s->caps[CAPTURE_REQ], s->fe->caps[CAPTURE_REQ],
+	    req.hdrs, req.nhdrs);
 	request_info_init(&ri, &req);
 	if (ri.websocket && !websocket_key_ok(&req))
 		return refuse(s, 400, 'P', 'R', NULL, 0);
-	if (!early_body_ok(s, &req, head_len))
-		return refuse(s, 400, 'P', 'D', NULL, 0);
 	if (monitor_match(s->fe, &req))
 		return monitor_answer(s, &req, &ri, head_len);
 	/* A 503 of a file with a Content-Length may keep the connection
@@ -873,6 +891,10 @@ session_init(struct session *s, const struct config *cfg,
 	    buf_alloc(&s->sbuf, (size_t)cfg->bufsize) < 0)
 		fatal("buffer allocation");
 	scratch_init(s);
+	capture_init(&s->caps[CAPTURE_REQ], fe->caps[CAPTURE_REQ],
+	    fe->ncaps[CAPTURE_REQ], (size_t)cfg->bufsize);
+	capture_init(&s->caps[CAPTURE_RESP], fe->caps[CAPTURE_RESP],
+	    fe->ncaps[CAPTURE_RESP], (size_t)cfg->bufsize);
 	(void)net_set_nonblock(rfd);
 	(void)net_set_nonblock(wfd);
 	net_set_nodelay(wfd);
@@ -884,6 +906,8 @@ session_free(struct session *s)
 	buf_free(&s->cbuf);
 	buf_free(&s->sbuf);
 	pages_unmap(s->scratch, s->scratch_len);
+	capture_free(&s->caps[CAPTURE_REQ]);
+	capture_free(&s->caps[CAPTURE_RESP]);
 }
 
 void

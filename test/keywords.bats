@@ -66,6 +66,7 @@ global  user              user nobody
 proxy   acl               acl api path_beg /api
 proxy   balance           balance leastconn
 proxy   bind              bind 127.0.0.1:18082 accept-proxy
+proxy   capture           capture request header Host len 20
 proxy   clitimeout        clitimeout 10s
 proxy   contimeout        contimeout 2s
 proxy   default-server    default-server inter 3s fall 2 maxconn 10
@@ -125,11 +126,13 @@ bind    id                bind 127.0.0.1:18082 id 3
 bind    name              bind 127.0.0.1:18082 name public
 timeout check             timeout check 2s
 timeout client            timeout client 3s
+timeout client-fin        timeout client-fin 1s
 timeout connect           timeout connect 2s
 timeout http-keep-alive   timeout http-keep-alive 1s
 timeout http-request      timeout http-request 5s
 timeout queue             timeout queue 5s
 timeout server            timeout server 30s
+timeout server-fin        timeout server-fin 1s
 timeout tunnel            timeout tunnel 1h
 '
 

@@ -372,6 +372,12 @@ walk(const struct config *cfg)
 			sink += strlen(px->xff_header);
 		if (px->default_backend_name)
 			sink += strlen(px->default_backend_name);
+		for (int d = CAPTURE_REQ; d <= CAPTURE_RESP; d++) {
+			CHECK(px->ncaps[d] == 0 || (px->cap & CAP_FE));
+			for (int i = 0; i < px->ncaps[d]; i++)
+				sink += strlen(px->caps[d][i].name) +
+				    px->caps[d][i].len;
+		}
 		CHECK(px->nlogs >= 0 && (px->nlogs == 0 || px->logs != NULL));
 		for (int i = 0; i < px->nlogs; i++)
 			sink += (size_t)px->logs[i].facility +
