@@ -8,8 +8,9 @@
  * byte tunnel with the chosen backend's timeouts.
  *
  * Getting to a server (queue, retries, redispatch) is connect.c's, the
- * X-Forwarded-For decision forwardfor.c's, and the PROXY header of an
- * accept-proxy listener acceptproxy.c's.
+ * exchange with it and the tunnel exchange.c's, the X-Forwarded-For
+ * decision forwardfor.c's, and the PROXY header of an accept-proxy
+ * listener acceptproxy.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +25,7 @@
 #include "buf.h"
 #include "capture.h"
 #include "connect.h"
-#include "forwardfor.h"
+#include "exchange.h"
 #include "http.h"
 #include "log.h"
 #include "match.h"
@@ -33,6 +34,7 @@
 #include "reply.h"
 #include "scoreboard.h"
 #include "session.h"
+#include "sessionstate.h"
 
 /* Room kept in the buffer for what we add to a head (HAProxy: maxrewrite). */
 #define HEAD_REWRITE_RESERVE 1024
@@ -41,54 +43,9 @@
 /* Write timeout for our own error pages when no client timeout is set. */
 #define ERROR_WRITE_MS 5000
 
-/* What the log line of one request (or of a tcp connection) needs. */
-struct txn {
-	struct timeval date;            /* first byte, or the accept */
-	int64_t start_ms;
-	int64_t head_ms;                /* 0: stage not reached */
-	struct connect_trace conn;      /* queue, connect, server, retries */
-	int64_t response_ms;
-	int status;                     /* -1: nothing sent */
-	unsigned long long bytes_before;
-	char term[2];                   /* %tsc's first two characters */
-	const struct proxy *be;
-	char line[1024];                /* the request line, for the log */
-	size_t line_len;                /* 0: <BADREQ> */
-};
-
-struct session {
-	const struct config *cfg;
-	const struct proxy *fe;
-	struct sockaddr_storage src, dst;
-	struct side client, server;
-	struct buf cbuf, sbuf;
-	/* What only HTTP needs, in one mapping (see session_init): */
-	char *scratch;
-	size_t scratch_len;
-	struct http_hdr *req_hdrs, *resp_hdrs;
-	struct http_out req_head, resp_head;
-	int64_t accept_ms;
-	struct timeval accept_date;
-	int nreq;
-	struct txn txn;
-	struct captured caps[2];        /* the frontend's, by capture_dir */
-};
-
-/* Facts about the current request that outlive its parsed head. */
-struct request_info {
-	int is_head;
-	int is_http10;
-	int wants_close;
-	int upgrade;            /* Connection lists "upgrade" */
-	int websocket;          /* ... and Upgrade lists "websocket" */
-};
-
-/* After a request: is the client's connection kept for another one? */
-enum client_next { CLIENT_CLOSE, CLIENT_KEEP };
-
 /* Writes head bytes of our own (an error page, an interim head). */
-static int
-write_to_client(struct session *s, const char *data, size_t len)
+int
+session_write_client(struct session *s, const char *data, size_t len)
 {
 	int timeout = s->fe->to.client ? s->fe->to.client : ERROR_WRITE_MS;
 
@@ -115,9 +72,9 @@ send_reply(struct session *s, const struct reply *r,
 	    !close && ri->is_http10 ? "connection: keep-alive\r\n" : "";
 
 	if (r->len == 0 ||
-	    write_to_client(s, r->data, r->head_len) < 0 ||
-	    write_to_client(s, hdr, strlen(hdr)) < 0 ||
-	    write_to_client(s, r->data + r->head_len, r->len - r->head_len) < 0)
+	    session_write_client(s, r->data, r->head_len) < 0 ||
+	    session_write_client(s, hdr, strlen(hdr)) < 0 ||
+	    session_write_client(s, r->data + r->head_len, r->len - r->head_len) < 0)
 		return CLIENT_CLOSE;
 	return close ? CLIENT_CLOSE : CLIENT_KEEP;
 }
@@ -128,8 +85,8 @@ send_reply(struct session *s, const struct reply *r,
  * closes. Errors of the request's parsing (400, 408) are the built-in
  * ones, unless the file is empty, as in HAProxy 2.6.
  */
-static enum client_next
-send_error(struct session *s, int status, const struct request_info *ri,
+enum client_next
+session_send_error(struct session *s, int status, const struct request_info *ri,
     int keep)
 {
 	const struct reply *r = reply_find(s->txn.be, s->fe, status);
@@ -140,7 +97,7 @@ send_error(struct session *s, int status, const struct request_info *ri,
 	if (r != NULL && (r->len == 0 || (status != 400 && status != 408)))
 		return send_reply(s, r, ri, keep);
 	len = http_error_page(status, &page);
-	(void)write_to_client(s, page, len);
+	(void)session_write_client(s, page, len);
 	return CLIENT_CLOSE;
 }
 
@@ -167,8 +124,8 @@ txn_start(struct session *s, int at_accept)
 	}
 }
 
-static void
-txn_end(struct session *s, char who, char stage)
+void
+session_txn_end(struct session *s, char who, char stage)
 {
 	s->txn.term[0] = who;
 	s->txn.term[1] = stage;
@@ -311,8 +268,8 @@ head_deadline(const struct session *s, int64_t first_byte_ms,
 static enum read_result
 head_failed(struct session *s, int status, char who)
 {
-	(void)send_error(s, status, NULL, 0);
-	txn_end(s, who, 'R');
+	(void)session_send_error(s, status, NULL, 0);
+	session_txn_end(s, who, 'R');
 	txn_log(s, 0);
 	return READ_CLOSE;
 }
@@ -416,7 +373,7 @@ connect_server(struct session *s, const struct proxy *be)
 	t->be = be;
 	fd = connect_backend(be, &c, &t->conn);
 	if (fd < 0)
-		txn_end(s, t->conn.term[0], t->conn.term[1]);
+		session_txn_end(s, t->conn.term[0], t->conn.term[1]);
 	s->server.rfd = s->server.wfd = fd;
 	return fd;
 }
@@ -428,12 +385,11 @@ close_server(struct session *s)
 	s->server.rfd = s->server.wfd = -1;
 }
 
-/* ---- forwarding ---- */
+/* ---- the request ---- */
 
-/* Header names as http_hdr_find() takes them: lower case; their lengths
- * are counted by the compiler (sizeof - 1). */
+/* The header name as http_hdr_find() takes it: lower case; its length
+ * is counted by the compiler (sizeof - 1). */
 static const char ws_key_name[] = "sec-websocket-key";
-static const char ws_accept_name[] = "sec-websocket-accept";
 
 /* Sec-WebSocket-Key: a 16-byte nonce in base64 (RFC 6455 4.1). */
 #define WS_NONCE_BYTES ((size_t)16)
@@ -447,202 +403,6 @@ websocket_key_ok(const struct http_msg *req)
 	    sizeof(ws_key_name) - 1, &idx);
 
 	return h != NULL && h->value_len == WS_KEY_LEN;
-}
-
-/* 101 is valid only for an upgrade request, with upgrade in Connection,
- * and a websocket 101 must carry Sec-WebSocket-Accept (HAProxy 2.x). */
-static int
-upgrade_response_ok(const struct request_info *ri,
-    const struct http_msg *resp)
-{
-	int idx = 0;
-
-	if (!ri->upgrade || !(resp->conn_tokens & CONN_UPGRADE))
-		return 0;
-	if (resp->upgrade_websocket &&
-	    http_hdr_find(resp, ws_accept_name, sizeof(ws_accept_name) - 1,
-	    &idx) == NULL)
-		return 0;
-	return 1;
-}
-
-/* %tsc for a relay that ended with st because of culprit. */
-static void
-txn_end_relay(struct session *s, enum relay_status st,
-    const struct side *culprit, char stage)
-{
-	int client = culprit == &s->client;
-
-	switch (st) {
-	case RELAY_DONE:
-	case RELAY_HEAD:
-		break;
-	case RELAY_TIMEOUT:
-		txn_end(s, client ? 'c' : 's', stage);
-		break;
-	case RELAY_BAD_BODY:
-	case RELAY_HEAD_TOO_BIG:
-		txn_end(s, 'P', stage);
-		break;
-	case RELAY_EOF:
-	case RELAY_WRITE_ERROR:
-		txn_end(s, client ? 'C' : 'S', stage);
-		break;
-	}
-}
-
-/* After a 101 (or in tcp mode): both directions are an opaque tunnel. */
-static void
-run_tunnel(struct session *s, const struct proxy *be, struct flow *up,
-    struct flow *down)
-{
-	struct flow *flows[2] = { up, down };
-	struct side *culprit = NULL;
-	int64_t now = now_ms();
-	enum relay_status st;
-
-	s->client.timeout_ms = be->to.tunnel ? be->to.tunnel :
-	    s->fe->to.client;
-	s->server.timeout_ms = be->to.tunnel ? be->to.tunnel : be->to.server;
-	s->client.fin_timeout_ms = s->fe->to.client_fin;
-	s->server.fin_timeout_ms = be->to.server_fin;
-	s->client.last_ms = s->server.last_ms = now;
-	flow_start(up, FLOW_TUNNEL, BODY_NONE, 0);
-	flow_start(down, FLOW_TUNNEL, BODY_NONE, 0);
-	/* The header tables and rewritten heads are done with once the
-	 * request head is out (a server may answer before it has it all). */
-	if (up->pre_len == 0 && down->pre_len == 0)
-		pages_release(s->scratch, s->scratch_len);
-	st = relay_run(flows, 2, -1, &culprit);
-	txn_end_relay(s, st, culprit, 'D');
-}
-
-/* What a response head means for the exchange. */
-enum response_step {
-	RESPONSE_INTERIM,       /* a 1xx passed on: wait for another head */
-	RESPONSE_INVALID,       /* unusable: the client gets a 502 */
-	RESPONSE_OVER,          /* a tunnel that ended, or a client gone */
-	RESPONSE_BODY_KEEP,     /* the body flow is set up; keep the client */
-	RESPONSE_BODY_CLOSE     /* ... and close the client after it */
-};
-
-/* What to do once the response head is known. */
-static enum response_step
-handle_response(struct session *s, const struct proxy *be,
-    const struct request_info *ri, struct flow *up, struct flow *down)
-{
-	struct http_msg resp;
-	size_t head_len = http_head_end(s->sbuf.data + s->sbuf.start,
-	    s->sbuf.len);
-	const char *head = s->sbuf.data + s->sbuf.start;
-	int client_close;
-
-	s->txn.response_ms = now_ms();
-	if (http_parse_response(head, head_len, &resp, s->resp_hdrs,
-	    s->cfg->maxhdr, ri->is_head) < 0 ||
-	    (resp.status == 101 && !upgrade_response_ok(ri, &resp))) {
-		txn_end(s, 'P', 'H');
-		return RESPONSE_INVALID;
-	}
-	s->txn.status = resp.status;
-	if (resp.status >= 200 || resp.status == 101)
-		capture_headers(&s->caps[CAPTURE_RESP], s->fe->caps[CAPTURE_RESP],
-		    resp.hdrs, resp.nhdrs);
-	if (resp.status == 101) {
-		/* The head goes out as it came, from sbuf, ahead of any
-		 * frames that followed it there. */
-		run_tunnel(s, be, up, down);
-		return RESPONSE_OVER;
-	}
-	if (resp.status < 200) {
-		/* Interim (100 Continue...): pass it on now, wait for more. */
-		buf_consume(&s->sbuf, head_len);
-		if (write_to_client(s, head, head_len) < 0) {
-			txn_end(s, 'C', 'H');
-			return RESPONSE_OVER;
-		}
-		return RESPONSE_INTERIM;
-	}
-	client_close = s->fe->conn_mode == CONN_MODE_CLO || ri->wants_close ||
-	    resp.body == BODY_UNTIL_CLOSE;
-	http_build_response(&resp, client_close, ri->is_http10, &s->resp_head);
-	if (s->resp_head.overflow) {
-		txn_end(s, 'P', 'H');
-		return RESPONSE_INVALID;
-	}
-	buf_consume(&s->sbuf, head_len);
-	down->pre = s->resp_head.data;
-	down->pre_len = s->resp_head.len;
-	flow_start(down, FLOW_BODY, resp.body, resp.content_length);
-	return client_close ? RESPONSE_BODY_CLOSE : RESPONSE_BODY_KEEP;
-}
-
-/* The error page for a failed exchange, or 0 when none can be sent. */
-static int
-exchange_error(const struct session *s, enum relay_status st,
-    const struct side *culprit)
-{
-	if (culprit == &s->client) {
-		if (st == RELAY_BAD_BODY)
-			return 400;
-		if (st == RELAY_TIMEOUT)
-			return 408;
-		return 0;       /* the client is gone */
-	}
-	return st == RELAY_TIMEOUT ? 504 : 502;
-}
-
-/*
- * Runs the exchange with the server: the request body goes up while the
- * response head is awaited, then the response body comes down.
- */
-static enum client_next
-exchange(struct session *s, const struct proxy *be,
-    const struct request_info *ri, struct flow *up, struct flow *down)
-{
-	struct flow *flows[2] = { up, down };
-	struct side *culprit = NULL;
-	enum client_next next = CLIENT_CLOSE;
-	int final = 0;          /* the final response's body is under way */
-	enum relay_status st;
-
-	for (;;) {
-		st = RELAY_HEAD;
-		if (down->mode != FLOW_HEAD || http_head_end(s->sbuf.data +
-		    s->sbuf.start, s->sbuf.len) == 0)
-			st = relay_run(flows, 2, 1, &culprit);
-		if (st == RELAY_DONE)
-			return up->done ? next : CLIENT_CLOSE;
-		if (st != RELAY_HEAD)
-			break;
-		if (final)
-			return CLIENT_CLOSE;    /* a second head: impossible */
-		switch (handle_response(s, be, ri, up, down)) {
-		case RESPONSE_INTERIM:
-			continue;
-		case RESPONSE_INVALID:
-			return send_error(s, 502, ri, up->done);
-		case RESPONSE_OVER:
-			return CLIENT_CLOSE;
-		case RESPONSE_BODY_KEEP:
-			next = CLIENT_KEEP;
-			break;
-		case RESPONSE_BODY_CLOSE:
-			next = CLIENT_CLOSE;
-			break;
-		}
-		final = 1;
-	}
-	/* Once the response has started, closing is all that is left. */
-	txn_end_relay(s, st, culprit, final || culprit == &s->client ?
-	    'D' : 'H');
-	if (!final) {
-		int status = exchange_error(s, st, culprit);
-		if (status != 0)
-			return send_error(s, status, ri,
-			    up->done && culprit != &s->client);
-	}
-	return CLIENT_CLOSE;
 }
 
 static void
@@ -679,8 +439,8 @@ refuse(struct session *s, int status, char who, char stage,
 	enum client_next next;
 
 	if (who != 0)
-		txn_end(s, who, stage);
-	next = send_error(s, status, ri, keep);
+		session_txn_end(s, who, stage);
+	next = session_send_error(s, status, ri, keep);
 	txn_log(s, 0);
 	return next;
 }
@@ -725,42 +485,6 @@ monitor_answer(struct session *s, const struct http_msg *req,
 		r = reply_builtin(status);
 	buf_consume(&s->cbuf, head_len);
 	return send_reply(s, r, ri, keep);
-}
-
-/* Sends the request on and relays what comes back. */
-static enum client_next
-forward(struct session *s, const struct proxy *be, struct http_msg *req,
-    const struct request_info *ri, size_t head_len)
-{
-	struct http_fwd_opts opts = { ri->upgrade, NULL, NULL };
-	struct flow up, down;
-	char ip[64];
-
-	forwardfor_header(s->fe, be, req, &s->src, &opts, ip, sizeof(ip));
-	http_build_request(req, &opts, &s->req_head);
-	if (s->req_head.overflow) {
-		/* our rewritten head did not fit: an internal error */
-		txn_end(s, 'I', 'R');
-		return send_error(s, 500, ri, 0);
-	}
-	/* From here on the parsed head is not used: its bytes may move. */
-	buf_consume(&s->cbuf, head_len);
-	s->sbuf.start = s->sbuf.len = 0;
-	up = (struct flow){ .from = &s->client, .to = &s->server,
-	    .buf = &s->cbuf, .pre = s->req_head.data,
-	    .pre_len = s->req_head.len };
-	down = (struct flow){ .from = &s->server, .to = &s->client,
-	    .buf = &s->sbuf };
-	flow_start(&up, FLOW_BODY, req->body, req->content_length);
-	http_framing_strict(&up.fr);
-	flow_start(&down, FLOW_HEAD, BODY_NONE, 0);
-	s->server.eof = s->server.wr_shut = s->server.fin_seen = 0;
-	s->client.timeout_ms = s->fe->to.client;
-	s->server.timeout_ms = be->to.server;
-	s->client.fin_timeout_ms = s->fe->to.client_fin;
-	s->server.fin_timeout_ms = be->to.server_fin;
-	s->client.last_ms = s->server.last_ms = now_ms();
-	return exchange(s, be, ri, &up, &down);
 }
 
 /*
@@ -820,7 +544,7 @@ serve_request(struct session *s, size_t head_len)
 		return be == NULL ? refuse(s, 503, 'S', 'C', &ri, keep) :
 		    refuse(s, 503, 0, 0, &ri, keep);
 	}
-	next = forward(s, be, &req, &ri, head_len);
+	next = exchange_forward(s, be, &req, &ri, head_len);
 	close_server(s);
 	txn_log(s, 0);
 	return next;
@@ -835,7 +559,7 @@ serve_tcp(struct session *s)
 
 	txn_start(s, 1);
 	if (be == NULL) {
-		txn_end(s, 'S', 'C');
+		session_txn_end(s, 'S', 'C');
 		return;
 	}
 	if (connect_server(s, be) < 0)
@@ -844,7 +568,7 @@ serve_tcp(struct session *s)
 	    .buf = &s->cbuf };
 	down = (struct flow){ .from = &s->server, .to = &s->client,
 	    .buf = &s->sbuf };
-	run_tunnel(s, be, &up, &down);
+	exchange_tunnel(s, be, &up, &down);
 	close_server(s);
 }
 
@@ -852,7 +576,7 @@ serve_tcp(struct session *s)
  * The header tables and the rewritten heads share one mapping, made
  * after the fork like the buffers: only the pages a request touches
  * cost memory, and a tunnel, which needs none of it, gives it all back
- * (run_tunnel). A rewritten request head must fit in a buffer, as in
+ * (exchange_tunnel). A rewritten request head must fit in a buffer, as in
  * HAProxy (what forwardfor adds comes out of HEAD_REWRITE_RESERVE); a
  * response head may fill its buffer, and gains at most a Connection
  * header.
