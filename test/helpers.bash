@@ -306,6 +306,20 @@ lb_proxy() {
 
 # ---- clients ----
 
+# start_classic: backends www and ws, a frontend "public" on $PPORT whose
+# routing lines come on stdin.
+start_classic() {
+	start_backend www
+	start_backend ws
+	free_ports 1; PPORT=${PORTS[0]}
+	{ defaults_section
+	  echo "frontend public"
+	  echo "    bind 127.0.0.1:$PPORT"
+	  cat
+	  classic_backends
+	} > "$W/proxy.cfg.in"; start_proxy < "$W/proxy.cfg.in"
+}
+
 # http_get PATH [curl args...]: one request through the proxy.
 http_get() {
 	local path="$1"; shift

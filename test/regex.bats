@@ -17,18 +17,9 @@ backend_of() {
 	if [ -n "$b" ]; then echo "$b"; else head -1 <<< "$out" | awk '{print $2}'; fi
 }
 
-# start_rules: the frontend's rules on stdin, backends www and ws.
+# start_rules: the frontend's rules on stdin, then default_backend www.
 start_rules() {
-	start_backend www
-	start_backend ws
-	free_ports 1; PPORT=${PORTS[0]}
-	{ defaults_section
-	  echo "frontend public"
-	  echo "    bind 127.0.0.1:$PPORT"
-	  cat
-	  echo "    default_backend www"
-	  classic_backends
-	} > "$W/proxy.cfg.in"; start_proxy < "$W/proxy.cfg.in"
+	start_classic < <(cat; echo "    default_backend www")
 }
 
 # check_acl LINE: "wsproxy -c" on a file whose line 9 is LINE.

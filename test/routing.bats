@@ -13,20 +13,6 @@ ws_backend() {
 		sed -n 's/^backend=//p'
 }
 
-# start_classic: backends www and ws, a frontend "public" on $PPORT whose
-# routing lines come on stdin.
-start_classic() {
-	start_backend www
-	start_backend ws
-	free_ports 1; PPORT=${PORTS[0]}
-	{ defaults_section
-	  echo "frontend public"
-	  echo "    bind 127.0.0.1:$PPORT"
-	  cat
-	  classic_backends
-	} > "$W/proxy.cfg.in"; start_proxy < "$W/proxy.cfg.in"
-}
-
 @test "example 1: route by sub-domain" {
 	start_classic <<-'EOF'
 	    acl is_websocket hdr_end(host) -i ws.example.com
