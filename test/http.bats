@@ -7,17 +7,8 @@ load helpers
 # start_http_proxy: www for everything, ws for /ws*; extra frontend lines
 # on stdin.
 start_http_proxy() {
-	start_backend www
-	start_backend ws
-	free_ports 1; PPORT=${PORTS[0]}
-	{ defaults_section
-	  echo "frontend public"
-	  echo "    bind 127.0.0.1:$PPORT"
-	  echo "    use_backend ws if { path_beg /ws }"
-	  echo "    default_backend www"
-	  cat
-	  classic_backends
-	} > "$W/proxy.cfg.in"; start_proxy < "$W/proxy.cfg.in"
+	start_classic < <(echo "    use_backend ws if { path_beg /ws }"
+	    echo "    default_backend www"; cat)
 }
 
 # crlf: turns the LF line ends of a here-document into CRLF.
