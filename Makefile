@@ -13,12 +13,12 @@ OBJS = wsproxy.o config.o cfgwords.o cfgglobal.o cfgproxy.o cfgoption.o \
        connect.o forwardfor.o acceptproxy.o net.o log.o logtarget.o \
        accesslog.o scoreboard.o listener.o lb.o check.o proxyproto.o \
        kwtable.o inetd.o aclregex.o cfgreply.o reply.o capture.o \
-       exchange.o
+       exchange.o cfgrules.o logfmt.o redirect.o userlist.o
 HDRS = config.h cfgparse.h acl.h match.h http.h framing.h buf.h relay.h \
        session.h connect.h forwardfor.h acceptproxy.h net.h log.h \
        logtarget.h accesslog.h scoreboard.h listener.h lb.h check.h \
        proxyproto.h kwtable.h inetd.h aclregex.h reply.h capture.h \
-       exchange.h sessionstate.h
+       exchange.h sessionstate.h rules.h logfmt.h redirect.h userlist.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \

@@ -504,9 +504,15 @@ proxy_free(struct proxy *px)
 	free(px->servers);
 	for (int i = 0; i < px->nrules; i++) {
 		free(px->rules[i].backend_name);
+		logfmt_free(px->rules[i].dynamic);
 		acl_cond_free(px->rules[i].cond);
 	}
 	free(px->rules);
+	rule_list_free(&px->tcp_conn);
+	rule_list_free(&px->tcp_content);
+	rule_list_free(&px->http_req);
+	rule_list_free(&px->http_resp);
+	rule_list_free(&px->redirects);
 	reply_free_settings(px);
 	for (int d = CAPTURE_REQ; d <= CAPTURE_RESP; d++) {
 		for (int i = 0; i < px->ncaps[d]; i++)
@@ -536,5 +542,6 @@ config_free(struct config *cfg)
 	free(cfg->chroot_dir);
 	free(cfg->pidfile);
 	free(cfg->log_tag);
+	userlist_free_all(cfg->userlists);
 	free(cfg);
 }

@@ -10,6 +10,8 @@
 
 #include "acl.h"
 #include "net.h"
+#include "rules.h"
+#include "userlist.h"
 
 enum proxy_mode { MODE_TCP, MODE_HTTP };
 
@@ -30,6 +32,7 @@ struct timeouts {
 	int connect, client, server, tunnel;
 	int http_request, http_keep_alive, queue, check;
 	int client_fin, server_fin;     /* half-closed sides; 0: none */
+	int tarpit;                     /* 0: timeout connect */
 };
 
 struct log_target {
@@ -69,6 +72,7 @@ struct listener {
 
 struct switch_rule {
 	char *backend_name;
+	struct logfmt *dynamic; /* use_backend %[...]: the name, per request */
 	struct proxy *backend;
 	struct acl_cond *cond;  /* NULL: always */
 	int line;
@@ -144,6 +148,11 @@ struct proxy {
 	int nmonitor_fail;
 	struct reply *replies;  /* errorfile / errorloc, one per code */
 	int nreplies;
+	struct rule_list tcp_conn;      /* tcp-request connection (parent) */
+	struct rule_list tcp_content;   /* tcp-request content */
+	struct rule_list http_req;      /* http-request */
+	struct rule_list http_resp;     /* http-response */
+	struct rule_list redirects;     /* redirect: ACT_REDIRECT rules */
 	struct capture *caps[2];        /* by enum capture_dir, in order */
 	int ncaps[2];
 	int nbinds;
@@ -169,6 +178,7 @@ struct config {
 	struct proxy *proxies;  /* frontends, backends and listens, in order */
 	struct listener *listeners;
 	int nlisteners;
+	struct userlist *userlists;
 };
 
 /*

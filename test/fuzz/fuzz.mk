@@ -38,7 +38,7 @@ FUZZ_SRCS_chunked  = http.c framing.c
 FUZZ_SRCS_config   = config.c cfgwords.c cfgglobal.c cfgproxy.c \
                      cfgoption.c cfgserver.c cfgreply.c acl.c match.c \
                      aclregex.c http.c framing.c net.c log.c logtarget.c \
-                     kwtable.c
+                     kwtable.c cfgrules.c logfmt.c redirect.c userlist.c
 FUZZ_SRCS_proxy    = proxyproto.c buf.c
 
 # Functions the harnesses stand in for (see the comments in each .c).
