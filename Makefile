@@ -5,6 +5,8 @@ CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -std=c11
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# crypt_r(3) for the userlists' password hashes (libxcrypt on glibc)
+LDLIBS  ?= -lcrypt
 BINDIR   = $(PREFIX)/sbin
 MANDIR   = $(PREFIX)/share/man
 
@@ -13,16 +15,24 @@ OBJS = wsproxy.o config.o cfgwords.o cfgglobal.o cfgproxy.o cfgoption.o \
        connect.o forwardfor.o acceptproxy.o net.o log.o logtarget.o \
        accesslog.o scoreboard.o listener.o lb.o check.o proxyproto.o \
        kwtable.o inetd.o aclregex.o cfgreply.o reply.o capture.o \
-       exchange.o cfgrules.o logfmt.o redirect.o userlist.o
+       exchange.o cfgrules.o logfmt.o redirect.o userlist.o ruleexec.o \
+       answer.o cfgredirect.o cfgtcprules.o tcprules.o \
+       cfguserlist.o track.o sticktable.o cfgstick.o stkfetch.o \
+       counters.o srvstate.o statcsv.o clisock.o cli.o clicmd.o \
+       count.o cfgstats.o strbuf.o statspage.o statshtml.o promex.o
 HDRS = config.h cfgparse.h acl.h match.h http.h framing.h buf.h relay.h \
        session.h connect.h forwardfor.h acceptproxy.h net.h log.h \
        logtarget.h accesslog.h scoreboard.h listener.h lb.h check.h \
        proxyproto.h kwtable.h inetd.h aclregex.h reply.h capture.h \
-       exchange.h sessionstate.h rules.h logfmt.h redirect.h userlist.h
+       exchange.h sessionstate.h rules.h logfmt.h redirect.h userlist.h \
+       ruleexec.h answer.h tcprules.h sticktable.h track.h stkfetch.h \
+       counters.h srvstate.h statcsv.h clisock.h cli.h \
+       clicmd.h version.h count.h strbuf.h statspage.h statshtml.h promex.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \
-               test/udpsink test/sdlaunch test/ppeer
+               test/udpsink test/sdlaunch test/ppeer test/lftest \
+               test/cryptpw test/stktest test/flood
 
 all: wsproxy
 
@@ -33,7 +43,7 @@ all: wsproxy
 LINK_NOW = -Wl,-z,now -Wl,-z,relro
 
 wsproxy: $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(LINK_NOW) -o $@ $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(LINK_NOW) -o $@ $(OBJS) $(LDLIBS)
 
 %.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -c -o $@ $<
@@ -47,6 +57,22 @@ test/%: test/%.c test/util.c test/util.h
 test/backend test/wsclient: %: %.c test/util.c test/util.h test/wshash.c \
     test/wshash.h
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< test/util.c test/wshash.c
+
+# log-format values expanded outside the proxy (test/logfmt.bats): the
+# proxy's own sources, linked into the helper
+LFTEST_SRCS = logfmt.c http.c net.c kwtable.c stkfetch.c sticktable.c \
+              log.c logtarget.c
+test/lftest: test/lftest.c $(LFTEST_SRCS) $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LFTEST_SRCS)
+
+# the stick tables driven outside the proxy (test/sticktable.bats), with
+# sticktable.c's test hooks (STK_TEST) and a clock the test sets
+test/stktest: test/stktest.c sticktable.c sticktable.h
+	$(CC) $(CFLAGS) $(WARN) -DSTK_TEST -o $@ $< sticktable.c
+
+# the hashes test/auth.bats puts in its userlists, made by this crypt(3)
+test/cryptpw: test/cryptpw.c
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -o $@ $< $(LDLIBS)
 
 helpers: $(TEST_HELPERS)
 
@@ -84,15 +110,28 @@ lint:
 	    --suppress=variableScope --suppress=unusedStructMember $(SRCS)
 	clang-tidy -quiet $(SRCS) -- -std=c11
 
-# The whole suite, then routing, HTTP and WebSocket once more with the
-# proxy in inetd mode (wsproxy -i behind socat, see test/helpers.bash):
-# the same assertions, under names that start with "[inetd] ". Both runs
-# go to the end; either one failing fails the target.
-INETD_TESTS = test/routing.bats test/http.bats test/websocket.bats
-BATS_INETD  = WSPROXY_MODE=inetd BATS_TEST_NAME_PREFIX='[inetd] ' \
-              $(BATS) $(BATS_FLAGS) $(INETD_TESTS)
+# The whole suite, then routing, HTTP, WebSocket and tcp-request rules
+# once more with the proxy in inetd mode (wsproxy -i behind socat, see
+# test/helpers.bash):
+# the same assertions, under names that start with "[inetd] ". Every run
+# goes to the end; any one failing fails the target.
+#
+# Most tests wait on sockets and timeouts more than they compute: with
+# GNU parallel installed, bats runs two at a time (BATS_JOBS=1 for one).
+# The files that load the machine on purpose (thousands of connections,
+# valgrind, page-fault counts) run alone, after the others.
+BATS_JOBS    ?= $(shell command -v parallel >/dev/null 2>&1 && echo 2 || echo 1)
+BATS_PAR      = $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS))
+SERIAL_TESTS  = test/limits-load.bats test/stress.bats \
+                test/perf-paths.bats test/configmem.bats
+SHARED_TESTS  = $(filter-out $(SERIAL_TESTS),$(sort $(wildcard test/*.bats)))
+INETD_TESTS   = test/routing.bats test/http.bats test/websocket.bats \
+                test/tcprules.bats
+BATS_INETD    = WSPROXY_MODE=inetd BATS_TEST_NAME_PREFIX='[inetd] ' \
+                $(BATS) $(BATS_FLAGS) $(BATS_PAR) $(INETD_TESTS)
 test: wsproxy helpers
-	rc=0; $(BATS) $(BATS_FLAGS) test || rc=1; \
+	rc=0; $(BATS) $(BATS_FLAGS) $(BATS_PAR) $(SHARED_TESTS) || rc=1; \
+	$(BATS) $(BATS_FLAGS) $(SERIAL_TESTS) || rc=1; \
 	$(BATS_INETD) || rc=1; exit $$rc
 
 test-inetd: wsproxy helpers

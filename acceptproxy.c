@@ -32,6 +32,26 @@ bind_number(const struct config *cfg, const struct listener *l)
 	return n;
 }
 
+void
+acceptproxy_log(const struct config *cfg, const struct listener *l,
+    const struct timeval *accept_date, const struct sockaddr_storage *src,
+    const char *msg)
+{
+	const struct proxy *fe = l->fe;
+	struct access_record r;
+	char bind[16], line[512];
+
+	if (fe->nlogs == 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.src = src;
+	r.date = *accept_date;
+	r.frontend = fe->name;
+	snprintf(bind, sizeof(bind), "%d", bind_number(cfg, l));
+	accesslog_error(&r, bind, msg, line, sizeof(line));
+	log_access(fe->logs, fe->nlogs, line);
+}
+
 /*
  * The error line and a reset. "option dontlognull" hides peers that
  * sent nothing, as in HAProxy.
@@ -43,21 +63,10 @@ header_failed(const struct config *cfg, const struct listener *l, int fd,
 {
 	const struct proxy *fe = l->fe;
 	struct linger reset = { 1, 0 };
-	struct access_record r;
-	char bind[16], line[512];
 
-	if (fe->nlogs > 0 && !((fe->options & OPT_DONTLOGNULL) &&
-	    (err == PROXY_ERR_EMPTY || err == PROXY_ERR_ABORT ||
-	    err == PROXY_ERR_TIMEOUT))) {
-		memset(&r, 0, sizeof(r));
-		r.src = src;
-		r.date = *accept_date;
-		r.frontend = fe->name;
-		snprintf(bind, sizeof(bind), "%d", bind_number(cfg, l));
-		accesslog_error(&r, bind, proxy_strerror(err), line,
-		    sizeof(line));
-		log_access(fe->logs, fe->nlogs, line);
-	}
+	if (!((fe->options & OPT_DONTLOGNULL) && (err == PROXY_ERR_EMPTY ||
+	    err == PROXY_ERR_ABORT || err == PROXY_ERR_TIMEOUT)))
+		acceptproxy_log(cfg, l, accept_date, src, proxy_strerror(err));
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) < 0)
 		log_debug("SO_LINGER: %s", strerror(errno));
 	close(fd);

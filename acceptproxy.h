@@ -20,4 +20,13 @@ int acceptproxy_read(const struct config *cfg, const struct listener *l,
     int fd, const struct timeval *accept_date,
     struct sockaddr_storage *src, struct sockaddr_storage *dst);
 
+/*
+ * HAProxy's error line for a connection of l that ends before it is a
+ * session ("SRC:PORT [date] fe/BIND: msg"), when fe logs: a bad header,
+ * or a "tcp-request session" reject after a good one ("Success").
+ */
+void acceptproxy_log(const struct config *cfg, const struct listener *l,
+    const struct timeval *accept_date, const struct sockaddr_storage *src,
+    const char *msg);
+
 #endif

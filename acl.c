@@ -18,6 +18,7 @@
 #include "aclregex.h"
 #include "kwtable.h"
 #include "match.h"
+#include "stkfetch.h"
 
 /* ---- fetch keywords ---- */
 
@@ -40,6 +41,8 @@ static const struct fetch_kw fetch_kws[] = {
 	{ "hdr_len",   FETCH_HDR,      MATCH_LEN,  1 },
 	{ "hdr_reg",   FETCH_HDR,      MATCH_REG,  1 },
 	{ "hdr_sub",   FETCH_HDR,      MATCH_SUB,  1 },
+	{ "http_auth", FETCH_AUTH,     MATCH_BOOL, 1 },
+	{ "http_auth_group", FETCH_AUTH_GROUP, MATCH_AUTH, 1 },
 	{ "method",    FETCH_METHOD,   MATCH_METH, 0 },
 	{ "path",      FETCH_PATH,     MATCH_STR,  0 },
 	{ "path_beg",  FETCH_PATH,     MATCH_BEG,  0 },
@@ -53,7 +56,10 @@ static const struct fetch_kw fetch_kws[] = {
 	{ "req.hdr_cnt", FETCH_HDR_CNT, MATCH_INT, 1 },
 	{ "req.ver",   FETCH_REQ_VER,  MATCH_STR,  0 },
 	{ "req_ver",   FETCH_REQ_VER,  MATCH_STR,  0 },
+	{ "res.hdr",   FETCH_RES_HDR,  MATCH_STR,  1 },
+	{ "shdr",      FETCH_RES_HDR,  MATCH_STR,  1 },
 	{ "src",       FETCH_SRC,      MATCH_IP,   0 },
+	{ "status",    FETCH_STATUS,   MATCH_INT,  0 },
 	{ "url",       FETCH_URL,      MATCH_STR,  0 },
 	{ "url_beg",   FETCH_URL,      MATCH_BEG,  0 },
 	{ "url_dir",   FETCH_URL,      MATCH_DIR,  0 },
@@ -247,6 +253,135 @@ add_patterns_from_file(struct acl_expr *expr, const char *path,
 	return rc;
 }
 
+/* ---- userlist references ---- */
+
+/* Newest first; see acl_userlist_claim(). */
+static struct acl_userlist_ref *userlist_refs;
+
+/* http_auth(L): L is required and alone (2.6's argument errors); it is
+ * resolved once the file is read (acl_userlist_pending()). */
+static int
+parse_userlist_arg(struct acl_expr *expr, const char *kw, const char *arg,
+    char *err, size_t errlen)
+{
+	const char *comma = arg != NULL ? strchr(arg, ',') : NULL;
+
+	if (arg == NULL) {
+		snprintf(err, errlen, "ACL keyword '%s' : missing arguments "
+		    "(got 0/1), type 'user list' expected.", kw);
+		return -1;
+	}
+	if (comma != NULL) {
+		snprintf(err, errlen, "ACL keyword '%s' : end of arguments "
+		    "expected at position 2, but got '%s'.", kw, comma + 1);
+		return -1;
+	}
+	expr->auth = calloc(1, sizeof(*expr->auth));
+	if (expr->auth == NULL || (expr->auth->name = strdup(arg)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The line is complete: its patterns are the groups to check. */
+static int
+userlist_ref_add(struct acl_userlist_ref *ref, const struct acl *acl,
+    const struct acl_expr *expr)
+{
+	ref->kw = expr->fetch == FETCH_AUTH ? "http_auth" : "http_auth_group";
+	ref->pats = expr->pats;
+	ref->npats = expr->npats;
+	ref->match = expr->match;
+	ref->acl_name = strdup(acl->name != NULL ? acl->name : "");
+	if (ref->acl_name == NULL)
+		return -1;
+	ref->next = userlist_refs;
+	if (ref->next != NULL)
+		ref->next->prevp = &ref->next;
+	ref->prevp = &userlist_refs;
+	userlist_refs = ref;
+	return 0;
+}
+
+static void
+userlist_ref_free(struct acl_userlist_ref *ref)
+{
+	if (ref == NULL)
+		return;
+	if (ref->prevp != NULL) {
+		*ref->prevp = ref->next;
+		if (ref->next != NULL)
+			ref->next->prevp = ref->prevp;
+	}
+	free(ref->name);
+	free(ref->acl_name);
+	free(ref->proxy);
+	free(ref);
+}
+
+void
+acl_userlist_claim(int line, const char *proxy)
+{
+	for (struct acl_userlist_ref *ref = userlist_refs;
+	    ref != NULL && ref->line == 0; ref = ref->next) {
+		ref->line = line;
+		ref->proxy = strdup(proxy != NULL ? proxy : "");
+	}
+}
+
+struct acl_userlist_ref *
+acl_userlist_pending(void)
+{
+	return userlist_refs;
+}
+
+void
+acl_userlist_done(void)
+{
+	while (userlist_refs != NULL) {
+		struct acl_userlist_ref *next = userlist_refs->next;
+		userlist_refs->next = NULL;
+		userlist_refs->prevp = NULL;
+		userlist_refs = next;
+	}
+}
+
+/* sc0_conn_cur, src_http_req_rate(t)...: integers, but scN_tracked
+ * (a boolean); whatever else is an unknown fetch. */
+static int
+parse_stk_fetch(const char *word, const char *base, const char *paren,
+    struct acl_expr *expr, char *err, size_t errlen)
+{
+	char arg[256];
+	size_t alen = paren != NULL ? strlen(paren + 1) : 0;
+	int rc;
+
+	if (paren != NULL && (alen == 0 || paren[alen] != ')' ||
+	    alen - 1 >= sizeof(arg))) {
+		snprintf(err, errlen, "invalid arguments in ACL expression "
+		    "'%s'.", word);
+		return -1;
+	}
+	if (paren != NULL) {
+		memcpy(arg, paren + 1, alen - 1);
+		arg[alen - 1] = '\0';
+	}
+	rc = stk_fetch_parse(base, paren != NULL ? arg : NULL, 1, &expr->stk,
+	    err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		snprintf(err, errlen, "unknown fetch method '%s' in ACL "
+		    "expression '%s'.", base, word);
+		return -1;
+	}
+	expr->fetch = FETCH_STK;
+	expr->kw = "stick-table fetch";
+	expr->match = expr->stk->what == SFW_TRACKED ? MATCH_BOOL : MATCH_INT;
+	return 0;
+}
+
 /* "hdr_end(host)" -> keyword entry and header name. */
 static int
 parse_fetch(const char *word, struct acl_expr *expr, char *err,
@@ -263,7 +398,7 @@ parse_fetch(const char *word, struct acl_expr *expr, char *err,
 	base[n] = '\0';
 	kw = kwtable_find(&fetch_table, base);
 	if (kw == NULL)
-		goto unknown;
+		return parse_stk_fetch(word, base, paren, expr, err, errlen);
 	if (paren != NULL) {
 		size_t alen = strlen(paren + 1);
 		if (!kw->takes_arg || alen == 0 || paren[alen] != ')' ||
@@ -276,10 +411,15 @@ parse_fetch(const char *word, struct acl_expr *expr, char *err,
 		arg[alen - 1] = '\0';
 	}
 	expr->fetch = kw->fetch;
+	expr->kw = kw->name;
 	expr->match = kw->match;
+	if (kw->fetch == FETCH_AUTH || kw->fetch == FETCH_AUTH_GROUP)
+		return parse_userlist_arg(expr, base, paren != NULL ? arg : NULL,
+		    err, errlen);
 	if (arg[0] != '\0') {
 		char *comma = strchr(arg, ',');
-		if (comma != NULL && kw->fetch != FETCH_HDR) {
+		if (comma != NULL && kw->fetch != FETCH_HDR &&
+		    kw->fetch != FETCH_RES_HDR) {
 			snprintf(err, errlen, "'%s' takes no occurrence in "
 			    "ACL expression '%s'.", base, word);
 			return -1;
@@ -302,10 +442,6 @@ parse_fetch(const char *word, struct acl_expr *expr, char *err,
 		expr->hdr_name_len = strlen(arg);
 	}
 	return 0;
-unknown:
-	snprintf(err, errlen, "unknown fetch method '%s' in ACL expression "
-	    "'%s'.", base, word);
-	return -1;
 }
 
 static const struct kwtable match_table = KWTABLE("ACL match methods",
@@ -407,6 +543,8 @@ expr_free(struct acl_expr *expr)
 	}
 	free(expr->pats);
 	free(expr->hdr_name);
+	userlist_ref_free(expr->auth);
+	stk_fetch_free(expr->stk);
 }
 
 static int
@@ -446,6 +584,10 @@ acl_add_expr(struct acl *acl, char **words, int nwords, char *err,
 		goto fail;
 	}
 	acl->exprs = exprs;
+	if (expr.auth != NULL && userlist_ref_add(expr.auth, acl, &expr) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	exprs[acl->nexprs++] = expr;
 	return 0;
 fail:
@@ -539,6 +681,7 @@ predefined_special(struct acl_expr *expr, const char *word)
 	if (sf == NULL)
 		return 0;
 	expr->fetch = sf->fetch;
+	expr->kw = sf->name;
 	expr->match = MATCH_BOOL;
 	return 1;
 }
@@ -603,6 +746,8 @@ acl_tables_check(char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (kwtable_check(tables[i], err, errlen) < 0)
 			return -1;
+	if (stk_fetch_tables_check(err, errlen) < 0)
+		return -1;
 	return aclregex_tables_check(err, errlen);
 }
 

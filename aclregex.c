@@ -659,8 +659,8 @@ translate(struct tr *t)
 	return rc;
 }
 
-int
-aclregex_compile(regex_t *re, const char *pattern, int icase, char *err,
+static int
+compile(regex_t *re, const char *pattern, int cflags, char *err,
     size_t errlen)
 {
 	struct tr t;
@@ -680,8 +680,7 @@ aclregex_compile(regex_t *re, const char *pattern, int icase, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = regcomp(re, t.out.s != NULL ? t.out.s : "",
-	    REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
+	rc = regcomp(re, t.out.s != NULL ? t.out.s : "", REG_EXTENDED | cflags);
 	free(t.out.s);
 	if (rc == 0)
 		return 0;
@@ -689,6 +688,23 @@ aclregex_compile(regex_t *re, const char *pattern, int icase, char *err,
 	snprintf(err, errlen, "regex '%s' is invalid (error=%s).", pattern,
 	    msg);
 	return -1;
+}
+
+int
+aclregex_compile(regex_t *re, const char *pattern, int icase, char *err,
+    size_t errlen)
+{
+	return compile(re, pattern, REG_NOSUB | (icase ? REG_ICASE : 0), err,
+	    errlen);
+}
+
+/* The translation keeps every group a group and adds none: \1 of the
+ * PCRE pattern is group 1 of the POSIX one. */
+int
+aclregex_compile_groups(regex_t *re, const char *pattern, int icase,
+    char *err, size_t errlen)
+{
+	return compile(re, pattern, icase ? REG_ICASE : 0, err, errlen);
 }
 
 /*
@@ -710,6 +726,24 @@ aclregex_match(const regex_t *re, const char *s, size_t len)
 		memcpy(str, s, len);
 	str[len] = '\0';
 	matched = regexec(re, str, 0, NULL, 0) == 0;
+	if (str != buf)
+		free(str);
+	return matched;
+}
+
+int
+aclregex_exec(const regex_t *re, const char *s, size_t len, regmatch_t *m,
+    size_t nm)
+{
+	char buf[512], *str = len < sizeof(buf) ? buf : malloc(len + 1);
+	int matched;
+
+	if (str == NULL)
+		return 0;
+	if (len > 0)
+		memcpy(str, s, len);
+	str[len] = '\0';
+	matched = regexec(re, str, nm, m, 0) == 0;
 	if (str != buf)
 		free(str);
 	return matched;

@@ -18,6 +18,16 @@
 int aclregex_compile(regex_t *re, const char *pattern, int icase,
     char *err, size_t errlen);
 
+/* The same with its groups kept, for replace-header/replace-value:
+ * POSIX's leftmost-longest rule decides what each group holds. */
+int aclregex_compile_groups(regex_t *re, const char *pattern, int icase,
+    char *err, size_t errlen);
+
+/* Whether re (compiled with groups) matches in the len bytes at s; the
+ * first nm groups' offsets into s in m. */
+int aclregex_exec(const regex_t *re, const char *s, size_t len,
+    regmatch_t *m, size_t nm);
+
 /* Whether re matches anywhere in the len bytes at s. */
 int aclregex_match(const regex_t *re, const char *s, size_t len);
 

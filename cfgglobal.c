@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "cfgparse.h"
 #include "kwtable.h"
@@ -168,6 +169,175 @@ g_tune(struct parser *p, char **w, int n)
 	return parse_int(p, w[0], w[1], 1, 32767, &p->cfg->maxhdr);
 }
 
+/* ---- stats socket / stats timeout / stats maxconn ---- */
+
+/* a user or group by name, or uid/gid by number */
+static int
+socket_owner(struct parser *p, const char *kw, const char *value,
+    struct stats_socket *ss)
+{
+	long id;
+	char *end;
+
+	if (strcmp(kw, "user") == 0 || strcmp(kw, "group") == 0) {
+		struct passwd *pw = kw[0] == 'u' ? getpwnam(value) : NULL;
+		struct group *gr = kw[0] == 'g' ? getgrnam(value) : NULL;
+		if (pw == NULL && gr == NULL) {
+			p_err(p, "'stats socket' : '%s' : unknown %s name '%s'",
+			    kw, kw, value);
+			return -1;
+		}
+		if (pw != NULL)
+			ss->uid = pw->pw_uid;
+		else
+			ss->gid = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	id = strtol(value, &end, 10);
+	if (*value == '\0' || *end != '\0' || id < 0 || errno != 0 ||
+	    id > INT_MAX) {
+		p_err(p, "'stats socket' : '%s' : '%s' is not a valid number.",
+		    kw, value);
+		return -1;
+	}
+	if (kw[0] == 'u')
+		ss->uid = (uid_t)id;
+	else
+		ss->gid = (gid_t)id;
+	return 0;
+}
+
+static int
+socket_option(struct parser *p, const char *kw, const char *value,
+    struct stats_socket *ss)
+{
+	char *end;
+
+	if (value == NULL) {
+		p_err(p, "'stats socket' : '%s' : missing value", kw);
+		return -1;
+	}
+	if (strcmp(kw, "mode") == 0) {
+		long mode = strtol(value, &end, 8);
+		if (*value == '\0' || *end != '\0' || mode < 0 || mode > 07777) {
+			p_err(p, "'stats socket' : 'mode' : '%s' is not a "
+			    "valid octal mode.", value);
+			return -1;
+		}
+		ss->mode = (int)mode;
+		return 0;
+	}
+	if (strcmp(kw, "level") == 0) {
+		if (strcmp(value, "user") == 0)
+			ss->level = CLI_LEVEL_USER;
+		else if (strcmp(value, "operator") == 0)
+			ss->level = CLI_LEVEL_OPER;
+		else if (strcmp(value, "admin") == 0)
+			ss->level = CLI_LEVEL_ADMIN;
+		else {
+			p_err(p, "'stats socket' : 'level' only supports "
+			    "'user', 'operator', and 'admin'");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(kw, "expose-fd") == 0) {
+		/* HAProxy's seamless reload: ours keeps its listeners */
+		p_warn(p, "'stats socket' : 'expose-fd %s' is ignored: a "
+		    "reload (SIGHUP) keeps the listening sockets.", value);
+		return 0;
+	}
+	return socket_owner(p, kw, value, ss);
+}
+
+static int
+g_stats_socket(struct parser *p, char **w, int n)
+{
+	struct stats_socket ss = { .mode = -1, .uid = (uid_t)-1,
+	    .gid = (gid_t)-1, .level = CLI_LEVEL_OPER, .line = p->line,
+	    .fd = -1, .dir_fd = -1 };
+	const char *path;
+	static const char *const known[] = { "mode", "level", "uid", "gid",
+	    "user", "group", "expose-fd" };
+
+	if (n < 3) {
+		p_err(p, "'stats socket' in global section expects an address "
+		    "or a path to a UNIX socket");
+		return -1;
+	}
+	path = strncmp(w[2], "unix@", 5) == 0 ? w[2] + 5 : w[2];
+	if (strchr(path, '@') != NULL || (path[0] != '/' &&
+	    strchr(path, ':') != NULL)) {
+		p_err(p, "'stats socket %s' : only a UNIX socket path is "
+		    "supported, not an IP address or an abstract socket.",
+		    w[2]);
+		return -1;
+	}
+	/* room for the temporary name it is bound to first (clisock.c) */
+	if (strlen(path) + 16 >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		p_err(p, "'stats socket' : socket path '%s' too long (max %zu "
+		    "characters)", path,
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 17);
+		return -1;
+	}
+	for (int i = 3; i < n; i += 2) {
+		size_t k;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strcmp(w[i], known[k]) == 0)
+				break;
+		if (k == sizeof(known) / sizeof(known[0])) {
+			p_err(p, "'stats socket' : unknown keyword '%s'. "
+			    "Supported: 'mode', 'uid', 'gid', 'user', "
+			    "'group', 'level', 'expose-fd'.", w[i]);
+			return -1;
+		}
+		if (socket_option(p, w[i], i + 1 < n ? w[i + 1] : NULL,
+		    &ss) < 0)
+			return -1;
+	}
+	for (int i = 0; i < p->cfg->nstats_sockets; i++)
+		if (strcmp(p->cfg->stats_sockets[i].path, path) == 0) {
+			p_err(p, "'stats socket' : '%s' is already declared "
+			    "at line %d.", path, p->cfg->stats_sockets[i].line);
+			return -1;
+		}
+	ss.path = xstrdup(path);
+	*(struct stats_socket *)grow(&p->cfg->stats_sockets,
+	    &p->cfg->nstats_sockets, sizeof(ss)) = ss;
+	return 0;
+}
+
+static int
+g_stats(struct parser *p, char **w, int n)
+{
+	const char *sub = n > 1 ? w[1] : "";
+
+	if (strcmp(sub, "socket") == 0)
+		return g_stats_socket(p, w, n);
+	if (strcmp(sub, "timeout") == 0 || strcmp(sub, "maxconn") == 0) {
+		int value = 0;
+		if (n < 3 || (sub[0] == 't' ? parse_time(p, "stats timeout",
+		    w[2], &value) : parse_int(p, "stats maxconn", w[2], 0,
+		    1000000, &value)) < 0 || value == 0) {
+			if (n < 3 || value == 0)
+				p_err(p, "'stats %s' expects a positive value",
+				    sub);
+			return -1;
+		}
+		*(sub[0] == 't' ? &p->cfg->stats_timeout :
+		    &p->cfg->stats_maxconn) = value;
+		return 0;
+	}
+	if (strcmp(sub, "bind-process") == 0) {
+		p_unsupported(p, KW_WARN, "'stats bind-process'");
+		return 0;
+	}
+	p_err(p, "'stats' only supports 'socket', 'maxconn', 'bind-process' "
+	    "and 'timeout' (got '%s')", sub);
+	return -1;
+}
+
 struct global_kw {
 	const char *name;
 	int (*parse)(struct parser *, char **, int);
@@ -212,7 +382,7 @@ static const struct global_kw global_kws[] = {
 	{ "ssl-default-server-ciphers", NULL,       KW_WARN },
 	{ "ssl-default-server-options", NULL,       KW_WARN },
 	{ "ssl-server-verify",          NULL,       KW_WARN },
-	{ "stats",                      NULL,       KW_WARN },
+	{ "stats",                      g_stats,    KW_DONE },
 	{ "tune.bufsize",               g_tune,     KW_DONE },
 	{ "tune.http.maxhdr",           g_tune,     KW_DONE },
 	{ "uid",                        g_identity, KW_DONE },

@@ -265,10 +265,6 @@ px_use_backend(struct parser *p, struct proxy *px, char **w, int n)
 		return -1;
 	if (!proxy_check_cap(p, px, w[0], CAP_FE))
 		return 0;
-	if (strchr(w[1], '%') != NULL) {
-		p_err(p, "dynamic backend names ('%s') are not supported.", w[1]);
-		return -1;
-	}
 	if (n > 2) {
 		cond = acl_cond_parse(&px->acls, w + 2, n - 2, err, sizeof(err));
 		if (cond == NULL) {
@@ -402,57 +398,6 @@ px_http_check(struct parser *p, struct proxy *px, char **w, int n)
 	return -1;
 }
 
-/* ---- stats: no statistics page yet ---- */
-
-struct stats_kw {
-	const char *name;
-	enum kw_support support;
-};
-
-/*
- * Sorted (kwtable.h); test/keywords.bats reads the lines between the
- * markers. Without a statistics page the page's settings change
- * nothing, but its access rules must not be mistaken for protection of
- * anything else.
- */
-/* BEGIN KEYWORDS stats */
-static const struct stats_kw stats_kws[] = {
-	{ "admin",        KW_REFUSE },
-	{ "auth",         KW_REFUSE },
-	{ "enable",       KW_WARN },
-	{ "hide-version", KW_WARN },
-	{ "http-request", KW_REFUSE },
-	{ "realm",        KW_WARN },
-	{ "refresh",      KW_WARN },
-	{ "scope",        KW_WARN },
-	{ "show-desc",    KW_WARN },
-	{ "show-legends", KW_WARN },
-	{ "show-node",    KW_WARN },
-	{ "uri",          KW_WARN },
-};
-/* END KEYWORDS */
-
-static const struct kwtable stats_table = KWTABLE("stats keywords",
-    stats_kws);
-
-static int
-px_stats(struct parser *p, struct proxy *px, char **w, int n)
-{
-	const struct stats_kw *kw;
-	char what[128];
-
-	(void)px;
-	if (need_args(p, w, n, 1, "a stats keyword") < 0)
-		return -1;
-	if ((kw = kwtable_find(&stats_table, w[1])) == NULL) {
-		p_err(p, "'stats' : unknown stats keyword '%s'.", w[1]);
-		return -1;
-	}
-	snprintf(what, sizeof(what), "'stats %s'", w[1]);
-	p_unsupported(p, kw->support, what);
-	return kw->support == KW_WARN ? 0 : -1;
-}
-
 /* ---- timeouts ---- */
 
 struct timeout_kw {
@@ -464,7 +409,6 @@ struct timeout_kw {
 
 #define TO(name, field, cap) \
 	{ name, offsetof(struct timeouts, field), cap, KW_DONE }
-#define TO_WARN(name, cap) { name, 0, cap, KW_WARN }
 /* Sorted (kwtable.h); test/keywords.bats reads the lines between the
  * markers. */
 /* BEGIN KEYWORDS timeout */
@@ -478,12 +422,11 @@ static const struct timeout_kw timeout_kws[] = {
 	TO("queue", queue, CAP_BE),
 	TO("server", server, CAP_BE),
 	TO("server-fin", server_fin, CAP_BE),
-	TO_WARN("tarpit", CAP_BE),
+	TO("tarpit", tarpit, CAP_FE | CAP_BE),
 	TO("tunnel", tunnel, CAP_BE),
 };
 /* END KEYWORDS */
 #undef TO
-#undef TO_WARN
 
 static const struct kwtable timeout_table = KWTABLE("timeouts",
     timeout_kws);
@@ -681,8 +624,8 @@ static const struct proxy_kw proxy_kws[] = {
 	WARN("hash-type"),
 	REFUSE("http-after-response"),
 	DONE("http-check", px_http_check, IN_DEFAULTS),
-	REFUSE("http-request"),
-	REFUSE("http-response"),
+	DONE("http-request", rules_parse_http, 0),
+	DONE("http-response", rules_parse_http, 0),
 	WARN("http-reuse"),
 	REFUSE("http-send-name-header"),
 	DONE("id", px_ignore, 0),
@@ -697,7 +640,7 @@ static const struct proxy_kw proxy_kws[] = {
 	DONE("option", px_option, IN_DEFAULTS),
 	WARN("persist"),
 	REFUSE("rate-limit"),
-	REFUSE("redirect"),
+	DONE("redirect", redirect_rule_parse, 0),
 	DONE("redispatch", px_redispatch, IN_DEFAULTS),
 	REFUSE("reqadd"),
 	REFUSE("reqallow"),
@@ -726,11 +669,11 @@ static const struct proxy_kw proxy_kws[] = {
 	REFUSE("server-template"),
 	REFUSE("source"),
 	DONE("srvtimeout", px_legacy_timeout, IN_DEFAULTS),
-	DONE("stats", px_stats, IN_DEFAULTS),
+	DONE("stats", stats_parse, IN_DEFAULTS),
 	REFUSE("stick"),
-	REFUSE("stick-table"),
+	DONE("stick-table", stick_table_parse, 0),
 	WARN("tcp-check"),
-	REFUSE("tcp-request"),
+	DONE("tcp-request", tcprules_parse, IN_DEFAULTS),
 	REFUSE("tcp-response"),
 	DONE("timeout", px_timeout, IN_DEFAULTS),
 	WARN("unique-id-format"),
@@ -750,12 +693,12 @@ int
 proxy_tables_check(char *err, size_t errlen)
 {
 	const struct kwtable *tables[] = { &proxy_table, &bind_table,
-	    &stats_table, &timeout_table };
+	    &timeout_table };
 
 	for (size_t i = 0; i < NELEM(tables); i++)
 		if (kwtable_check(tables[i], err, errlen) < 0)
 			return -1;
-	return 0;
+	return stats_tables_check(err, errlen);
 }
 
 void

@@ -156,13 +156,58 @@ build_file_reply(struct parser *p, const char *path, const char *buf,
 	return 0;
 }
 
+/*
+ * Reads an errorfile into r, as it will be sent (an empty file: an empty
+ * reply, which sends nothing). kw names the keyword in messages.
+ */
+int
+reply_load_file(struct parser *p, const char *kw, const char *path,
+    struct reply *r)
+{
+	char *buf = xcalloc(1, REPLY_FILE_MAX + 1);
+	ssize_t len = read_file(path, buf, REPLY_FILE_MAX + 1);
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (len < 0)
+		p_err(p, "%s : error opening file '%s'.", kw, path);
+	else if (len > REPLY_FILE_MAX)
+		p_err(p, "custom error message file '%s' larger than %d "
+		    "bytes. Truncating.", path, REPLY_FILE_MAX);
+	else if (len == 0 || build_file_reply(p, path, buf, (size_t)len,
+	    r) == 0)
+		rc = 0;
+	free(buf);
+	return rc;
+}
+
+/* A payload file ("file F" of http-request return): its bytes as they
+ * are, at most REPLY_FILE_MAX; NULL after an error. */
+char *
+reply_read_payload(struct parser *p, const char *kw, const char *path,
+    size_t *len)
+{
+	char *buf = xcalloc(1, REPLY_FILE_MAX + 1);
+	ssize_t n = read_file(path, buf, REPLY_FILE_MAX + 1);
+
+	if (n < 0 || n > REPLY_FILE_MAX) {
+		if (n < 0)
+			p_err(p, "%s : error opening file '%s'.", kw, path);
+		else
+			p_err(p, "%s : file '%s' larger than %d bytes.", kw,
+			    path, REPLY_FILE_MAX);
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
 static int
 px_errorfile(struct parser *p, struct proxy *px, char **w, int n)
 {
-	char *buf;
-	ssize_t len;
-	int code, rc = -1;
-	struct reply r = { 0 };
+	int code;
+	struct reply r;
 
 	if (n < 3) {
 		p_err(p, "%s : expects <status_code> and <file> as arguments.",
@@ -171,23 +216,11 @@ px_errorfile(struct parser *p, struct proxy *px, char **w, int n)
 	}
 	if (parse_code(p, w[0], w[1], &code) < 0)
 		return -1;
-	buf = xcalloc(1, REPLY_FILE_MAX + 1);
-	len = read_file(w[2], buf, REPLY_FILE_MAX + 1);
-	if (len < 0)
-		p_err(p, "%s : error opening file '%s'.", w[0], w[2]);
-	else if (len > REPLY_FILE_MAX)
-		p_err(p, "custom error message file '%s' larger than %d "
-		    "bytes. Truncating.", w[2], REPLY_FILE_MAX);
-	else if (len == 0 || build_file_reply(p, w[2], buf, (size_t)len,
-	    &r) == 0)
-		rc = 0;
-	free(buf);
-	if (rc == 0) {
-		struct reply *slot = reply_slot(px, code);
-		r.status = code;
-		*slot = r;
-	}
-	return rc;
+	if (reply_load_file(p, w[0], w[2], &r) < 0)
+		return -1;
+	r.status = code;
+	*reply_slot(px, code) = r;
+	return 0;
 }
 
 /* errorloc, errorloc302, errorloc303: a redirect to URL instead. */

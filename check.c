@@ -34,21 +34,6 @@
 enum probe_state { PROBE_IDLE, PROBE_CONNECTING, PROBE_SENDING,
     PROBE_READING };
 
-/* HAProxy's check statuses, those a probe here can end with. */
-enum check_status { SOCKERR, L4OK, L4TOUT, L4CON, L7TOUT, L7RSP, L7OK,
-    L7STS };
-
-static const char *const status_text[] = {
-	[SOCKERR] = "Socket error",
-	[L4OK] = "Layer4 check passed",
-	[L4TOUT] = "Layer4 timeout",
-	[L4CON] = "Layer4 connection problem",
-	[L7TOUT] = "Layer7 timeout",
-	[L7RSP] = "Layer7 invalid response",
-	[L7OK] = "Layer7 check passed",
-	[L7STS] = "Layer7 wrong status",
-};
-
 struct check {
 	const struct proxy *be;
 	const struct server *srv;
@@ -64,47 +49,12 @@ struct check {
 	size_t sent;
 	char resp[RESPONSE_MAX];
 	size_t resp_len;
+	int paused;             /* maintenance or "disable health" */
 };
 
 static const struct config *check_cfg;
 
 /* ---- reporting ---- */
-
-/* Usable servers of be now: active and backup, as HAProxy counts them. */
-static void
-count_usable(const struct proxy *be, int *active, int *backup)
-{
-	*active = *backup = 0;
-	for (int i = 0; i < be->nservers; i++) {
-		const struct server *s = &be->servers[i];
-		if (s->disabled || s->weight == 0 || !sb_server_up(s))
-			continue;
-		if (s->backup)
-			(*backup)++;
-		else
-			(*active)++;
-	}
-}
-
-/*
- * To the backend's log targets (and stderr in the foreground), as
- * HAProxy sends them to the proxy's; to the process's own destination
- * when the backend has no target.
- */
-static void
-check_log(const struct proxy *be, int level, const char *msg)
-{
-	if (be->nlogs == 0) {
-		if (level <= LOG_WARNING)
-			log_warnx("%s", msg);
-		else
-			log_notice("%s", msg);
-		return;
-	}
-	if (log_to_stderr())
-		fprintf(stderr, "%s\n", msg);
-	logtarget_send(be->logs, be->nlogs, level, check_cfg->log_tag, msg, 1);
-}
 
 static void
 report_change(const struct check *c, int up, const char *reason,
@@ -115,7 +65,7 @@ report_change(const struct check *c, int up, const char *reason,
 	char msg[1024];
 	int active, backup;
 
-	count_usable(be, &active, &backup);
+	srv_count_usable(be, &active, &backup);
 	sb_read(be, be, c->srv, &counts);
 	if (up)
 		snprintf(msg, sizeof(msg), "Server %s/%s is UP, reason: %s, "
@@ -133,12 +83,12 @@ report_change(const struct check *c, int up, const char *reason,
 		    (long long)duration_ms, active, backup,
 		    active == 0 && backup > 0 ? " Running on backup." : "",
 		    counts.server);
-	check_log(be, up ? LOG_NOTICE : LOG_ALERT, msg);
+	srv_log(be, up ? LOG_NOTICE : LOG_ALERT, msg);
 	if (!up && active + backup == 0) {
 		snprintf(msg, sizeof(msg), "%s %s has no server available!",
 		    strcmp(be->kind, "listen") == 0 ? "proxy" : "backend",
 		    be->name);
-		check_log(be, LOG_EMERG, msg);
+		srv_log(be, LOG_EMERG, msg);
 	}
 }
 
@@ -157,6 +107,43 @@ check_interval(const struct check *c)
 	return s->fastinter ? s->fastinter : s->inter;
 }
 
+/* The last check, for the stats (CSV check_status, check_desc, ...). */
+static void
+record_result(const struct check *c, enum chk_status status, int code,
+    int64_t now)
+{
+	struct sb_srvstate *st = sb_srv_state(c->srv);
+
+	atomic_store(&st->check_status, status);
+	atomic_store(&st->check_code, code);
+	atomic_store(&st->check_duration, (int)(now - c->start_ms));
+	if (status != CHK_L4OK && status != CHK_L7OK)
+		atomic_fetch_add(&st->chkfail, 1);
+}
+
+/* UP: the time it was down counts in its downtime. */
+static void
+went_up(const struct check *c)
+{
+	struct sb_srvstate *st = sb_srv_state(c->srv);
+	long long now = srv_now_ms();
+
+	atomic_fetch_add(&st->downtime_ms, now -
+	    atomic_load(&st->last_change));
+	atomic_store(&st->last_change, now);
+	sb_set_server_up(c->srv, 1);
+}
+
+static void
+went_down(const struct check *c)
+{
+	struct sb_srvstate *st = sb_srv_state(c->srv);
+
+	atomic_fetch_add(&st->chkdown, 1);
+	atomic_store(&st->last_change, srv_now_ms());
+	sb_set_server_up(c->srv, 0);
+}
+
 /*
  * A probe's verdict: success climbs one step, and reaching rise jumps
  * to the top (UP); a failure steps down, and dropping below rise goes
@@ -165,12 +152,12 @@ check_interval(const struct check *c)
  * down on its first failure.
  */
 static void
-probe_done(struct check *c, enum check_status status, int code,
+probe_done(struct check *c, enum chk_status status, int code,
     const char *info, int64_t now)
 {
 	const struct server *s = c->srv;
-	int top = s->rise + s->fall - 1, passed = status == L4OK ||
-	    status == L7OK, interval;
+	int top = s->rise + s->fall - 1, passed = status == CHK_L4OK ||
+	    status == CHK_L7OK, interval;
 	char reason[256];
 	size_t used;
 
@@ -183,20 +170,21 @@ probe_done(struct check *c, enum check_status status, int code,
 		c->fd = -1;
 	}
 	c->state = PROBE_IDLE;
-	snprintf(reason, sizeof(reason), "%s", status_text[status]);
+	snprintf(reason, sizeof(reason), "%s", chk_status_desc(status));
 	used = strlen(reason);
-	if (status == L7OK || status == L7STS)
+	if (status == CHK_L7OK || status == CHK_L7STS)
 		snprintf(reason + used, sizeof(reason) - used, ", code: %d",
 		    code);
 	used = strlen(reason);
 	if (info != NULL && *info != '\0')
 		snprintf(reason + used, sizeof(reason) - used, ", info: \"%s\"",
 		    info);
+	record_result(c, status, code, now);
 	if (passed && c->health < top) {
 		c->health++;
 		if (c->health == s->rise) {
 			c->health = top;
-			sb_set_server_up(s, 1);
+			went_up(c);
 			report_change(c, 1, reason, now - c->start_ms);
 		}
 	} else if (!passed) {
@@ -206,11 +194,12 @@ probe_done(struct check *c, enum check_status status, int code,
 			int was_up = c->health >= s->rise;
 			c->health = 0;
 			if (was_up) {
-				sb_set_server_up(s, 0);
+				went_down(c);
 				report_change(c, 0, reason, now - c->start_ms);
 			}
 		}
 	}
+	atomic_store(&sb_srv_state(s)->check_health, c->health);
 	interval = check_interval(c);
 	c->next_ms = c->start_ms + interval;
 	while (c->next_ms <= now)
@@ -222,7 +211,7 @@ probe_done(struct check *c, enum check_status status, int code,
 static void
 probe_fail_errno(struct check *c, int err, int64_t now)
 {
-	probe_done(c, L4CON, 0, strerror(err), now);
+	probe_done(c, CHK_L4CON, 0, strerror(err), now);
 }
 
 /* A status line starts "HTTP/1.x NNN": the version, a space, the code. */
@@ -242,7 +231,7 @@ probe_judge(struct check *c, int64_t now)
 	c->resp[c->resp_len] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
 	if (c->resp_len == 0) {
-		probe_done(c, L7RSP, 0, "Empty response", now);
+		probe_done(c, CHK_L7RSP, 0, "Empty response", now);
 		return;
 	}
 	digits = line + STATUS_CODE_AT;
@@ -253,7 +242,7 @@ probe_judge(struct check *c, int64_t now)
 	    digits[0] < '1' || digits[0] > '9' ||
 	    digits[1] < '0' || digits[1] > '9' ||
 	    digits[2] < '0' || digits[2] > '9') {
-		probe_done(c, L7RSP, 0, line, now);
+		probe_done(c, CHK_L7RSP, 0, line, now);
 		return;
 	}
 	code = (digits[0] - '0') * 100 + (digits[1] - '0') * 10 +
@@ -265,7 +254,7 @@ probe_judge(struct check *c, int64_t now)
 		ok = code == be->httpchk_status;
 	else
 		ok = digits[0] == '2' || digits[0] == '3';
-	probe_done(c, ok ? L7OK : L7STS, code, desc, now);
+	probe_done(c, ok ? CHK_L7OK : CHK_L7STS, code, desc, now);
 }
 
 static void
@@ -326,7 +315,7 @@ probe_connected(struct check *c, int64_t now)
 		}
 	}
 	if (c->request == NULL) {
-		probe_done(c, L4OK, 0, NULL, now);
+		probe_done(c, CHK_L4OK, 0, NULL, now);
 		return;
 	}
 	/* with "timeout check", it is the read timeout from here on */
@@ -350,7 +339,7 @@ probe_fail_now(struct check *c, int err, int64_t now)
 
 	snprintf(info, sizeof(info), "General socket error (%s)",
 	    strerror(err));
-	probe_done(c, SOCKERR, 0, info, now);
+	probe_done(c, CHK_SOCKERR, 0, info, now);
 }
 
 static void
@@ -405,18 +394,18 @@ probe_event(struct check *c, short revents, int64_t now)
 static void
 probe_timeout(struct check *c, int64_t now)
 {
-	probe_done(c, c->state == PROBE_CONNECTING ? L4TOUT : L7TOUT, 0, NULL,
+	probe_done(c, c->state == PROBE_CONNECTING ? CHK_L4TOUT : CHK_L7TOUT, 0, NULL,
 	    now);
 }
 
 /* ---- the checker process ---- */
 
-/* Servers checked: "check", not disabled, with a port to probe. */
+/* Servers checked: "check", with a port to probe. Those in maintenance
+ * ("disabled" included) too: they may come out of it at runtime. */
 static int
 is_checked(const struct server *s)
 {
-	return s->check && !s->disabled &&
-	    (s->port_mode == PORT_FIXED || s->check_port != 0);
+	return srv_checked(s);
 }
 
 static int
@@ -428,6 +417,42 @@ count_checked(const struct config *cfg)
 		for (int i = 0; i < px->nservers; i++)
 			n += is_checked(&px->servers[i]);
 	return n;
+}
+
+/* A re-forked checker goes on from the scoreboard's health counter. */
+static int
+initial_health(const struct server *s)
+{
+	int health = atomic_load(&sb_srv_state(s)->check_health);
+
+	if (sb_server_up(s))
+		return health < s->rise ? s->rise : health;
+	return health >= s->rise ? 0 : health;
+}
+
+/*
+ * Maintenance or "disable health" (srvstate.c): no probe, and one in
+ * flight is dropped. When it ends, the next probe starts at once, from
+ * the health counter as leaving maintenance set it.
+ */
+static int
+check_paused(struct check *c, int64_t now)
+{
+	if (!srv_check_enabled(c->srv)) {
+		if (c->fd >= 0) {
+			close(c->fd);
+			c->fd = -1;
+		}
+		c->state = PROBE_IDLE;
+		c->paused = 1;
+		return 1;
+	}
+	if (c->paused) {
+		c->paused = 0;
+		c->health = initial_health(c->srv);
+		c->next_ms = now;
+	}
+	return 0;
 }
 
 /* The checks of cfg, at most n; *built says how many there are. */
@@ -458,7 +483,7 @@ checks_build(const struct config *cfg, int n, int *built)
 			if (c->request != NULL)
 				c->request_len = strlen(c->request);
 			/* a re-forked checker goes on from the scoreboard */
-			c->health = sb_server_up(s) ? s->rise : 0;
+			c->health = initial_health(s);
 			c->fd = -1;
 			k++;
 		}
@@ -494,6 +519,8 @@ checker_run(struct check *checks, int n, int delay_ms, pid_t parent)
 		wake = now + PARENT_POLL_MS;
 		for (int i = 0; i < n; i++) {
 			struct check *c = &checks[i];
+			if (check_paused(c, now))
+				continue;
 			if (c->state == PROBE_IDLE && c->next_ms <= now)
 				probe_start(c, now);
 			if (c->state != PROBE_IDLE && c->deadline_ms <= now)

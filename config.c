@@ -3,8 +3,8 @@
  * inheritance from defaults sections, the checks run once every line is
  * read (backend names, modes, timeouts), the start-up check of every
  * keyword table, and freeing a configuration. The lines of each section
- * are read by cfgglobal.c and cfgproxy.c (with cfgoption.c and
- * cfgserver.c), over the words and diagnostics of cfgwords.c. Every
+ * are read by cfgglobal.c, cfgproxy.c (with cfgoption.c and cfgserver.c)
+ * and cfguserlist.c, over the words and diagnostics of cfgwords.c. Every
  * diagnostic is "FILE:LINE: message"; parsing goes on after an error so
  * that all of them are reported, and a file with any error gives no
  * configuration.
@@ -22,6 +22,7 @@
 #include "kwtable.h"
 #include "log.h"
 #include "match.h"
+#include "stkfetch.h"
 
 #define DEFAULT_MAXCONN 2000    /* HAProxy 1.x, global and per frontend */
 #define DEFAULT_BUFSIZE 16384
@@ -53,6 +54,7 @@ proxy_copy_settings(struct proxy *to, const struct proxy *from)
 	to->xff_header = strdup_or_null(from->xff_header);
 	to->httpchk_line = strdup_or_null(from->httpchk_line);
 	reply_copy_settings(to, from);
+	stats_copy_settings(&to->stats, &from->stats);
 	to->logs = NULL;
 	if (from->nlogs > 0) {
 		/* the capacity grow() expects, since more may be added */
@@ -73,6 +75,7 @@ defaults_release(struct proxy *d)
 	free(d->httpchk_line);
 	free(d->logs);
 	reply_free_settings(d);
+	stats_free_settings(&d->stats);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -114,6 +117,18 @@ struct proxy *
 config_find_frontend(const struct config *cfg, const char *name)
 {
 	return find_proxy(cfg, name, CAP_FE);
+}
+
+/* A name from a request (use_backend %[...]) is not a C string: it is
+ * counted, and may hold any byte, a NUL included, which no name has. */
+const struct proxy *
+config_find_backend(const struct config *cfg, const char *name, size_t len)
+{
+	for (const struct proxy *px = cfg->proxies; px; px = px->next)
+		if ((px->cap & CAP_BE) && strlen(px->name) == len &&
+		    memcmp(px->name, name, len) == 0)
+			return px;
+	return NULL;
 }
 
 /* The section keywords; kind is a table's name: it outlives the line. */
@@ -204,6 +219,14 @@ start_defaults(struct parser *p, const struct section_kw *sk, char **w,
 	p->cur = &p->defaults;
 }
 
+static void
+start_userlist(struct parser *p, const struct section_kw *sk, char **w,
+    int n)
+{
+	(void)sk;
+	userlist_section_start(p, w, n);
+}
+
 /* A named defaults is kept, as it stands at the end of its section. */
 static void
 end_section(struct parser *p)
@@ -219,14 +242,15 @@ end_section(struct parser *p)
 
 /* ---- the file ---- */
 
-/* Sorted (kwtable.h). Any other section (userlist, peers, resolvers...)
- * is an error: its keywords are unknown. */
+/* Sorted (kwtable.h). Any other section (peers, resolvers...) is an
+ * error: its keywords are unknown. */
 static const struct section_kw section_kws[] = {
 	{ "backend",  start_proxy,    CAP_BE },
 	{ "defaults", start_defaults, 0 },
 	{ "frontend", start_proxy,    CAP_FE },
 	{ "global",   start_global,   0 },
 	{ "listen",   start_proxy,    CAP_FE | CAP_BE },
+	{ "userlist", start_userlist, 0 },
 };
 
 static const struct kwtable section_table = KWTABLE("sections",
@@ -259,7 +283,25 @@ parse_line(struct parser *p, char **w, int n)
 	case SEC_PROXY:
 		proxy_parse_line(p, w, n);
 		break;
+	case SEC_USERLIST:
+		userlist_parse_line(p, w, n);
+		break;
 	}
+}
+
+/* Whatever parsed an http_auth*(L) ACL on this line (acl, use_backend,
+ * a rule's condition), its userlist is resolved at the end of the file
+ * (cfguserlist.c), and errors then name this line; so are the tables of
+ * the stick-table fetches read on it (cfgstick.c). */
+static void
+claim_userlist_refs(struct parser *p)
+{
+	int in_proxy = p->sec == SEC_PROXY || p->sec == SEC_DEFAULTS;
+
+	acl_userlist_claim(p->line, in_proxy && p->cur != NULL ?
+	    p->cur->name : NULL);
+	stk_fetch_claim(p->line, in_proxy && p->cur != NULL ?
+	    p->cur->name : NULL);
 }
 
 /* ---- checks once the whole file is read ---- */
@@ -284,13 +326,52 @@ resolve_backend(struct parser *p, struct proxy *fe, const char *name,
 	return be;
 }
 
+/*
+ * A use_backend name is a log-format value (2.6's check_config): one
+ * with a %-expression names the backend per request (rule->dynamic);
+ * one that is text after all ("a%%b") is resolved now. Parsed here, not
+ * on the line, because the frontend's mode (what fetches it may use) is
+ * only known at the end of its section.
+ */
+static int
+parse_backend_name(struct parser *p, struct proxy *fe, struct switch_rule *r)
+{
+	int flags = LF_CTX_REQ | (fe->mode == MODE_HTTP ? LF_HTTP : 0);
+	char err[512];
+	const char *text;
+	size_t len;
+
+	if (strchr(r->backend_name, '%') == NULL)
+		return 0;
+	r->dynamic = logfmt_parse_in(r->backend_name, flags, err, sizeof(err));
+	if (r->dynamic == NULL) {
+		len = strlen(err);
+		if (len > 0 && err[len - 1] == '.')
+			err[len - 1] = '\0';   /* the line adds its own */
+		p_err_at(p, r->line, "failed to parse use_backend rule '%s' : "
+		    "%s.", r->backend_name, err);
+		return -1;
+	}
+	if ((text = logfmt_literal(r->dynamic)) == NULL)
+		return 1;
+	free(r->backend_name);
+	r->backend_name = xstrdup(text);
+	logfmt_free(r->dynamic);
+	r->dynamic = NULL;
+	return 0;
+}
+
 static void
 check_frontend(struct parser *p, struct proxy *fe)
 {
 	for (int i = 0; i < fe->nrules; i++) {
 		struct switch_rule *r = &fe->rules[i];
-		r->backend = resolve_backend(p, fe, r->backend_name, r->line,
-		    "use_backend");
+		int rc = parse_backend_name(p, fe, r);
+		/* its stick-table fetches (cfgstick.c) */
+		stk_fetch_claim(r->line, fe->name);
+		if (rc == 0)
+			r->backend = resolve_backend(p, fe, r->backend_name,
+			    r->line, "use_backend");
 		if (fe->mode == MODE_TCP && r->cond != NULL &&
 		    acl_cond_needs_http(r->cond))
 			p_warn_at(p, r->line, "tcp %s '%s': this rule uses HTTP "
@@ -345,7 +426,10 @@ check_config(struct parser *p)
 		else if (px->mode == MODE_TCP && (px->options & OPT_FORWARDFOR))
 			p_warn_at(p, px->line, "tcp backend '%s': 'option "
 			    "forwardfor' has no effect in tcp mode.", px->name);
+		redirect_check(p, px);
 		check_timeouts(p, px);
+		(void)rules_check_proxy(p, px);
+		tcprules_check(p, px);
 	}
 }
 
@@ -355,7 +439,8 @@ tables_check(void)
 {
 	int (*const checks[])(char *, size_t) = { section_tables_check,
 	    global_tables_check, proxy_tables_check, option_tables_check,
-	    server_tables_check, acl_tables_check };
+	    server_tables_check, acl_tables_check, rules_tables_check,
+	    logfmt_tables_check, stick_tables_check };
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
@@ -372,6 +457,8 @@ config_init(struct config *cfg, const char *file)
 	cfg->bufsize = DEFAULT_BUFSIZE;
 	cfg->maxhdr = HTTP_DEFAULT_MAXHDR;
 	cfg->log_tag = xstrdup("wsproxy");
+	cfg->stats_timeout = 10000;
+	cfg->stats_maxconn = 10;
 }
 
 struct config *
@@ -401,6 +488,7 @@ parse_file(struct parser *p, FILE *fp)
 		n = split_words(p, line, wb, words);
 		if (n > 0)
 			parse_line(p, words, n);
+		claim_userlist_refs(p);
 	}
 	if (ferror(fp))
 		p_err(p, "read error: %s", strerror(errno));
@@ -446,7 +534,9 @@ config_load_fd(int fd, const char *file)
 	fclose(fp);
 	end_section(&p);
 	global_finish(&p);
+	userlist_finish(&p);
 	check_config(&p);
+	stick_finish(&p);
 	parser_release(&p);
 	if (p.errors == 0)
 		return cfg;
@@ -484,6 +574,28 @@ config_check_inetd(const struct config *cfg)
 		    cfg->file, refused[i].line, refused[i].what);
 		errors++;
 	}
+	/* A runtime socket needs a running parent to accept on it; each
+	 * inetd connection is a wsproxy of its own, gone when it ends. */
+	for (int i = 0; i < cfg->nstats_sockets; i++) {
+		log_plain("%s:%d: 'stats socket' cannot be served in inetd "
+		    "mode (-i): no process outlives the connection to accept "
+		    "on it; remove it from the file used with -i.", cfg->file,
+		    cfg->stats_sockets[i].line);
+		errors++;
+	}
+	/* A stick table counts across the connections of one running
+	 * wsproxy, in memory its processes share; under inetd each
+	 * connection is a wsproxy of its own, and a limit would count one
+	 * connection and never hold (fail closed). */
+	for (const struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->table == NULL)
+			continue;
+		log_plain("%s:%d: 'stick-table' cannot be honoured in inetd "
+		    "mode (-i): each connection is a process of its own there, "
+		    "and its limits would count one connection and never hold; "
+		    "run wsproxy standalone.", cfg->file, px->table->line);
+		errors++;
+	}
 	return errors;
 }
 
@@ -509,17 +621,20 @@ proxy_free(struct proxy *px)
 	}
 	free(px->rules);
 	rule_list_free(&px->tcp_conn);
+	rule_list_free(&px->tcp_session);
 	rule_list_free(&px->tcp_content);
 	rule_list_free(&px->http_req);
 	rule_list_free(&px->http_resp);
 	rule_list_free(&px->redirects);
 	reply_free_settings(px);
+	stats_free_settings(&px->stats);
 	for (int d = CAPTURE_REQ; d <= CAPTURE_RESP; d++) {
 		for (int i = 0; i < px->ncaps[d]; i++)
 			free(px->caps[d][i].name);
 		free(px->caps[d]);
 	}
 	acl_free_list(px->acls);
+	stick_table_free(px->table);
 	free(px);
 }
 
@@ -533,6 +648,16 @@ config_free(struct config *cfg)
 		proxy_free(cfg->proxies);
 		cfg->proxies = next;
 	}
+	/* the parent closes or hands over its sockets; any left is ours */
+	for (int i = 0; i < cfg->nstats_sockets; i++) {
+		struct stats_socket *ss = &cfg->stats_sockets[i];
+		if (ss->fd >= 0)
+			close(ss->fd);
+		if (ss->dir_fd >= 0)
+			close(ss->dir_fd);
+		free(ss->path);
+	}
+	free(cfg->stats_sockets);
 	/* listeners_close() closes them; any still open is ours */
 	for (int i = 0; i < cfg->nlisteners; i++)
 		if (cfg->listeners[i].fd >= 0)

@@ -11,6 +11,7 @@
 #include "acl.h"
 #include "net.h"
 #include "rules.h"
+#include "sticktable.h"
 #include "userlist.h"
 
 enum proxy_mode { MODE_TCP, MODE_HTTP };
@@ -107,6 +108,28 @@ struct monitor_fail {
 #define OPT_ALLBACKUPS  0x20
 #define OPT_HTTPCHK     0x40
 
+/*
+ * The stats page of a proxy (reference 14.1): any "stats" line turns it
+ * on; the defaults are 2.6's. A defaults section's is copied into every
+ * proxy after it (cfgstats.c).
+ */
+struct stats_conf {
+	int enabled;
+	char *uri;              /* the prefix; NULL: "/haproxy?stats" */
+	char *realm;            /* NULL: "HAProxy Statistics" */
+	struct user *auth;      /* stats auth: clear passwords; none: open */
+	int nauth;
+	int refresh;            /* seconds; 0: no refresh header */
+	struct acl_cond *admin; /* stats admin if|unless COND; NULL: never */
+	int hide_version, show_legends;
+	int show_node, show_desc;
+	char *node, *desc;      /* show-node NAME, show-desc TEXT; NULL: the
+	                           host's name, the proxy's description */
+	char **scope;           /* proxies shown; none: all; "." this one */
+	int nscope;
+	int line;
+};
+
 /* capture request/response header NAME len N (frontends). */
 enum capture_dir { CAPTURE_REQ, CAPTURE_RESP };
 struct capture {
@@ -141,6 +164,7 @@ struct proxy {
 	int nservers;
 	struct server defsrv;   /* default-server: where each server starts */
 	struct acl *acls;
+	struct stk_def *table;          /* its stick-table, or NULL */
 	struct switch_rule *rules;
 	int nrules;
 	char *monitor_uri;      /* NULL: none */
@@ -149,15 +173,38 @@ struct proxy {
 	struct reply *replies;  /* errorfile / errorloc, one per code */
 	int nreplies;
 	struct rule_list tcp_conn;      /* tcp-request connection (parent) */
+	struct rule_list tcp_session;   /* tcp-request session */
 	struct rule_list tcp_content;   /* tcp-request content */
+	int inspect_delay;              /* tcp-request inspect-delay, ms */
 	struct rule_list http_req;      /* http-request */
 	struct rule_list http_resp;     /* http-response */
 	struct rule_list redirects;     /* redirect: ACT_REDIRECT rules */
+	struct stats_conf stats;
 	struct capture *caps[2];        /* by enum capture_dir, in order */
 	int ncaps[2];
 	int nbinds;
 	int index;              /* in the scoreboard */
 	struct proxy *next;
+};
+
+/* What a runtime socket's client may do (HAProxy's levels). */
+enum cli_level { CLI_LEVEL_USER, CLI_LEVEL_OPER, CLI_LEVEL_ADMIN };
+
+/*
+ * "stats socket PATH [mode M] [uid U] [gid G] [user U] [group G]
+ * [level L]" in global: a unix socket for the runtime commands (cli.c),
+ * made by the parent before it drops privileges (clisock.c).
+ */
+struct stats_socket {
+	char *path;
+	int mode;               /* -1: as the umask leaves it */
+	uid_t uid;              /* -1 cast: unchanged */
+	gid_t gid;
+	enum cli_level level;
+	int line;
+	/* the parent's: a reload hands them over (clisock.c) */
+	int fd;                 /* -1 until created */
+	int dir_fd;             /* its directory, to remove it in a chroot */
 };
 
 struct config {
@@ -179,6 +226,10 @@ struct config {
 	struct listener *listeners;
 	int nlisteners;
 	struct userlist *userlists;
+	struct stats_socket *stats_sockets;
+	int nstats_sockets;
+	int stats_timeout;      /* ms; "stats timeout", default 10 s */
+	int stats_maxconn;      /* concurrent socket clients; default 10 */
 };
 
 /*
@@ -206,5 +257,10 @@ int config_check_inetd(const struct config *cfg);
 
 struct proxy *config_find_frontend(const struct config *cfg,
     const char *name);
+
+/* The backend or listen section named by len bytes of name, or NULL (a
+ * frontend never is one). */
+const struct proxy *config_find_backend(const struct config *cfg,
+    const char *name, size_t len);
 
 #endif

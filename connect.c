@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "connect.h"
+#include "count.h"
 #include "lb.h"
 #include "net.h"
 #include "proxyproto.h"
@@ -126,6 +127,7 @@ take_server(const struct proxy *be, const struct connect_client *c,
 		return srv;
 	}
 	sb_enter_queue(be);
+	count_queued(be);
 	while (srv == NULL && full) {
 		if ((gone = client_gone(c)) || (timeout > 0 &&
 		    now_ms() >= deadline))

@@ -19,6 +19,8 @@
 #include "forwardfor.h"
 #include "http.h"
 #include "relay.h"
+#include "reply.h"
+#include "answer.h"
 
 /* The header name as http_hdr_find() takes it: lower case; its length
  * is counted by the compiler (sizeof - 1). */
@@ -63,6 +65,10 @@ txn_end_relay(struct session *s, enum relay_status st,
 	case RELAY_WRITE_ERROR:
 		session_txn_end(s, client ? 'C' : 'S', stage);
 		break;
+	case RELAY_KILLED:
+		/* 2.6's 'K': killed by an admin (shutdown sessions) */
+		session_txn_end(s, 'K', stage);
+		break;
 	}
 }
 
@@ -96,10 +102,65 @@ exchange_tunnel(struct session *s, const struct proxy *be,
 enum response_step {
 	RESPONSE_INTERIM,       /* a 1xx passed on: wait for another head */
 	RESPONSE_INVALID,       /* unusable: the client gets a 502 */
+	RESPONSE_REFUSED,       /* by a rule: the client gets s->refusal */
 	RESPONSE_OVER,          /* a tunnel that ended, or a client gone */
 	RESPONSE_BODY_KEEP,     /* the body flow is set up; keep the client */
 	RESPONSE_BODY_CLOSE     /* ... and close the client after it */
 };
+
+/*
+ * The http-response rules of the backend, then of the frontend
+ * (reference 10.1, 10.8), on a final response or a 101; a refusal's
+ * reply is left in s->refusal.
+ */
+static enum response_step
+response_rules(struct session *s, const struct proxy *be,
+    const struct request_info *ri, struct http_msg *resp)
+{
+	struct rule_ctx c;
+	enum rule_verdict v;
+
+	if (be->http_resp.n == 0 && s->fe->http_resp.n == 0)
+		return RESPONSE_BODY_KEEP;
+	answer_ctx_init(s, &c, resp, 1);
+	c.request_was_head = ri->is_head;
+	c.lf.srv = s->txn.conn.srv;
+	v = ruleexec_run(&c, &be->http_resp, be);
+	if (v == VERDICT_CONTINUE && be != s->fe)
+		v = ruleexec_run(&c, &s->fe->http_resp, s->fe);
+	if (v == VERDICT_CONTINUE && resp->status != 101 &&
+	    ruleexec_reparse(&c, 0) < 0)
+		v = VERDICT_FAILED;
+	if (v == VERDICT_CONTINUE)
+		return RESPONSE_BODY_KEEP;
+	if (v == VERDICT_FAILED) {
+		/* a rewrite that cannot be made: 2.6's internal error */
+		session_txn_end(s, 'I', 'H');
+		s->refusal = reply_builtin(500);
+		return RESPONSE_REFUSED;
+	}
+	session_txn_end(s, 'P', 'H');
+	s->txn.resp_denied = 1;
+	s->refusal = c.reply;
+	return RESPONSE_REFUSED;
+}
+
+/* A 101 whose head the rules edited goes out rebuilt, ahead of any
+ * frames that followed it in sbuf. */
+static int
+upgrade_head_rebuilt(struct session *s, const struct http_msg *resp,
+    size_t head_len, struct flow *down)
+{
+	s->resp_head.len = 0;
+	s->resp_head.overflow = 0;
+	http_build_upgrade_response(resp, &s->resp_head);
+	if (s->resp_head.overflow)
+		return -1;
+	buf_consume(&s->sbuf, head_len);
+	down->pre = s->resp_head.data;
+	down->pre_len = s->resp_head.len;
+	return 0;
+}
 
 /* What to do once the response head is known. */
 static enum response_step
@@ -120,12 +181,24 @@ handle_response(struct session *s, const struct proxy *be,
 		return RESPONSE_INVALID;
 	}
 	s->txn.status = resp.status;
-	if (resp.status >= 200 || resp.status == 101)
+	if (resp.status >= 200 || resp.status == 101) {
+		enum response_step step;
 		capture_headers(&s->caps[CAPTURE_RESP], s->fe->caps[CAPTURE_RESP],
 		    resp.hdrs, resp.nhdrs);
+		/* 1xx interim heads pass without the rules, as in 2.6 */
+		if ((step = response_rules(s, be, ri, &resp)) != RESPONSE_BODY_KEEP)
+			return step;
+		s->txn.status = resp.status;    /* set-status */
+	}
 	if (resp.status == 101) {
 		/* The head goes out as it came, from sbuf, ahead of any
-		 * frames that followed it there. */
+		 * frames that followed it there, unless a rule edited it. */
+		if (be->http_resp.n > 0 || s->fe->http_resp.n > 0) {
+			if (upgrade_head_rebuilt(s, &resp, head_len, down) < 0) {
+				session_txn_end(s, 'P', 'H');
+				return RESPONSE_INVALID;
+			}
+		}
 		exchange_tunnel(s, be, up, down);
 		return RESPONSE_OVER;
 	}
@@ -157,6 +230,8 @@ static int
 exchange_error(const struct session *s, enum relay_status st,
     const struct side *culprit)
 {
+	if (st == RELAY_KILLED)
+		return 0;       /* closed, as 2.6 closes a killed stream */
 	if (culprit == &s->client) {
 		if (st == RELAY_BAD_BODY)
 			return 400;
@@ -197,6 +272,10 @@ run_exchange(struct session *s, const struct proxy *be,
 			continue;
 		case RESPONSE_INVALID:
 			return session_send_error(s, 502, ri, up->done);
+		case RESPONSE_REFUSED:
+			/* the server's response stays unread: it is closed */
+			s->txn.status = s->refusal->status;
+			return session_send_reply(s, s->refusal, ri, 0);
 		case RESPONSE_OVER:
 			return CLIENT_CLOSE;
 		case RESPONSE_BODY_KEEP:

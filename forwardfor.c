@@ -19,7 +19,7 @@
 static int
 xff_applies(const struct proxy *px, const struct sockaddr_storage *src)
 {
-	struct acl_input in = { NULL, src, 0 };
+	struct acl_input in = { NULL, src, 0, NULL, NULL };
 	struct acl_pattern pat;
 	struct acl_expr expr;
 

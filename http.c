@@ -570,7 +570,14 @@ static void
 out_first_line(struct http_out *out, const struct http_msg *msg)
 {
 	const char *next;
-	size_t n = line_len(msg->head, msg->head + msg->head_len, &next);
+	size_t n;
+
+	if (msg->line != NULL) {        /* rewritten by a rule */
+		http_out_add(out, msg->line, msg->line_len);
+		http_out_lit(out, "\r\n");
+		return;
+	}
+	n = line_len(msg->head, msg->head + msg->head_len, &next);
 
 	http_out_add(out, msg->head, n);
 	http_out_lit(out, "\r\n");
@@ -654,6 +661,17 @@ http_build_response(const struct http_msg *resp, int client_close,
 	http_out_lit(out, "\r\n");
 }
 
+void
+http_build_upgrade_response(const struct http_msg *resp, struct http_out *out)
+{
+	out->len = 0;
+	out->overflow = 0;
+	out_first_line(out, resp);
+	for (int i = 0; i < resp->nhdrs; i++)
+		out_header(out, &resp->hdrs[i]);
+	http_out_lit(out, "\r\n");
+}
+
 /* ---- generated responses ---- */
 
 /* HAProxy 2.6's error pages: the status line and the body it sends. */
@@ -669,16 +687,58 @@ static const struct error_page error_pages[] = {
 	{ 400, "400 Bad request",
 	    "<html><body><h1>400 Bad request</h1>\n"
 	    "Your browser sent an invalid request.\n</body></html>\n" },
+	{ 401, "401 Unauthorized",
+	    "<html><body><h1>401 Unauthorized</h1>\n"
+	    "You need a valid user and password to access this content.\n"
+	    "</body></html>\n" },
 	{ 403, "403 Forbidden",
 	    "<html><body><h1>403 Forbidden</h1>\n"
 	    "Request forbidden by administrative rules.\n</body></html>\n" },
+	{ 404, "404 Not Found",
+	    "<html><body><h1>404 Not Found</h1>\n"
+	    "The resource could not be found.\n</body></html>\n" },
+	{ 405, "405 Method Not Allowed",
+	    "<html><body><h1>405 Method Not Allowed</h1>\n"
+	    "A request was made of a resource using a request method not "
+	    "supported by that resource\n</body></html>\n" },
+	{ 407, "407 Unauthorized",
+	    "<html><body><h1>407 Unauthorized</h1>\n"
+	    "You need a valid user and password to access this content.\n"
+	    "</body></html>\n" },
 	{ 408, "408 Request Time-out",
 	    "<html><body><h1>408 Request Time-out</h1>\n"
 	    "Your browser didn't send a complete request in time.\n"
 	    "</body></html>\n" },
+	{ 410, "410 Gone",
+	    "<html><body><h1>410 Gone</h1>\n"
+	    "The resource is no longer available and will not be available "
+	    "again.\n</body></html>\n" },
+	{ 413, "413 Payload Too Large",
+	    "<html><body><h1>413 Payload Too Large</h1>\n"
+	    "The request entity exceeds the maximum allowed.\n"
+	    "</body></html>\n" },
+	{ 421, "421 Misdirected Request",
+	    "<html><body><h1>421 Misdirected Request</h1>\n"
+	    "Request sent to a non-authoritative server.\n</body></html>\n" },
+	{ 422, "422 Unprocessable Content",
+	    "<html><body><h1>422 Unprocessable Content</h1>\n"
+	    "The server cannot process the contained instructions.\n"
+	    "</body></html>\n" },
+	{ 425, "425 Too Early",
+	    "<html><body><h1>425 Too Early</h1>\n"
+	    "Your browser sent early data.\n</body></html>\n" },
+	{ 429, "429 Too Many Requests",
+	    "<html><body><h1>429 Too Many Requests</h1>\n"
+	    "You have sent too many requests in a given amount of time.\n"
+	    "</body></html>\n" },
 	{ 500, "500 Internal Server Error",
 	    "<html><body><h1>500 Internal Server Error</h1>\n"
 	    "An internal server error occurred.\n</body></html>\n" },
+	{ 501, "501 Not Implemented",
+	    /* the dot is 2.6's */
+	    "<html><body><h1>501 Not Implemented</h1>\n"
+	    ".The server does not support the functionality required to "
+	    "fulfill the request.\n</body></html>\n" },
 	{ 502, "502 Bad Gateway",
 	    "<html><body><h1>502 Bad Gateway</h1>\n"
 	    "The server returned an invalid or incomplete response.\n"
@@ -701,6 +761,77 @@ static const struct error_page error_pages[] = {
  * child: the page it writes is its own, and only a connection that gets
  * an error page pays for it).
  */
+int
+http_error_known(int status)
+{
+	for (size_t i = 0; i < ERROR_PAGES; i++)
+		if (error_pages[i].status == status)
+			return 1;
+	return 0;
+}
+
+/* HAProxy 2.6's reason phrases (http.c http_get_reason): what its own
+ * replies say for a status ("return", "set-status"). */
+const char *
+http_reason(int status)
+{
+	static const struct { int status; const char *reason; } reasons[] = {
+		{ 100, "Continue" }, { 101, "Switching Protocols" },
+		{ 102, "Processing" }, { 200, "OK" }, { 201, "Created" },
+		{ 202, "Accepted" },
+		{ 203, "Non-Authoritative Information" },
+		{ 204, "No Content" }, { 205, "Reset Content" },
+		{ 206, "Partial Content" }, { 207, "Multi-Status" },
+		{ 210, "Content Different" }, { 226, "IM Used" },
+		{ 300, "Multiple Choices" }, { 301, "Moved Permanently" },
+		{ 302, "Moved Temporarily" }, { 303, "See Other" },
+		{ 304, "Not Modified" }, { 305, "Use Proxy" },
+		{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+		{ 310, "Too many Redirects" }, { 400, "Bad Request" },
+		{ 401, "Unauthorized" }, { 402, "Payment Required" },
+		{ 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 406, "Not Acceptable" },
+		{ 407, "Proxy Authentication Required" },
+		{ 408, "Request Time-out" }, { 409, "Conflict" },
+		{ 410, "Gone" }, { 411, "Length Required" },
+		{ 412, "Precondition Failed" },
+		{ 413, "Request Entity Too Large" },
+		{ 414, "Request-URI Too Long" },
+		{ 415, "Unsupported Media Type" },
+		{ 416, "Requested range unsatisfiable" },
+		{ 417, "Expectation failed" }, { 418, "I'm a teapot" },
+		{ 421, "Misdirected Request" },
+		{ 422, "Unprocessable entity" }, { 423, "Locked" },
+		{ 424, "Method failure" }, { 425, "Too Early" },
+		{ 426, "Upgrade Required" }, { 428, "Precondition Required" },
+		{ 429, "Too Many Requests" },
+		{ 431, "Request Header Fields Too Large" },
+		{ 449, "Retry With" },
+		{ 450, "Blocked by Windows Parental Controls" },
+		{ 451, "Unavailable For Legal Reasons" },
+		{ 456, "Unrecoverable Error" },
+		{ 499, "client has closed connection" },
+		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+		{ 502, "Bad Gateway or Proxy Error" },
+		{ 503, "Service Unavailable" }, { 504, "Gateway Time-out" },
+		{ 505, "HTTP Version not supported" },
+		{ 506, "Variant also negociate" },
+		{ 507, "Insufficient storage" }, { 508, "Loop detected" },
+		{ 509, "Bandwidth Limit Exceeded" }, { 510, "Not extended" },
+		{ 511, "Network authentication required" },
+		{ 520, "Web server is returning an unknown error" },
+	};
+	static const char *const classes[] = { "Informational", "Success",
+	    "Redirection", "Client Error", "Server Error" };
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	if (status >= 100 && status <= 599)
+		return classes[status / 100 - 1];
+	return "Other";
+}
+
 const char *
 http_error_body(int status, const char **status_line)
 {

@@ -51,6 +51,8 @@ struct http_msg {
 	unsigned long long content_length;
 	unsigned conn_tokens;     /* CONN_* */
 	int upgrade_websocket;    /* Upgrade lists "websocket" */
+	const char *line;         /* the first line as rewritten by a rule */
+	size_t line_len;          /* (without CRLF); NULL: the original */
 };
 
 enum { HTTP_INCOMPLETE = 0, HTTP_INVALID = -1 };
@@ -116,6 +118,17 @@ void http_build_request(const struct http_msg *req,
 /* Writes the response head for the client with our Connection header. */
 void http_build_response(const struct http_msg *resp, int client_close,
     int client_is_http10, struct http_out *out);
+
+/* A 101's head as the server sent it, with the header list as rules
+ * left it (Connection and Upgrade included). */
+void http_build_upgrade_response(const struct http_msg *resp,
+    struct http_out *out);
+
+/* Whether 2.6 has a built-in page for status (deny_status, errorfile). */
+int http_error_known(int status);
+
+/* 2.6's reason phrase for status. */
+const char *http_reason(int status);
 
 /* The complete error response for status (400, 408, 502, 503, 504...). */
 size_t http_error_page(int status, const char **page);

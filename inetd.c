@@ -17,6 +17,7 @@
 #include "net.h"
 #include "scoreboard.h"
 #include "session.h"
+#include "tcprules.h"
 
 /* ucspi-tcp (TCPREMOTEIP) or stunnel (REMOTE_HOST) name the client. */
 static void
@@ -78,6 +79,10 @@ inetd_serve(struct config *cfg, const char *fe_name)
 		exit(EXIT_CONFIG);
 	}
 	inetd_addresses(&src, &dst);
+	if (!tcprules_connection_ok(fe, &src, &dst, NULL)) {
+		tcprules_reset(0, 1);   /* not logged, as in 2.6 */
+		exit(0);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	logtarget_open_config(cfg);
 	if (scoreboard_init(cfg) < 0)
@@ -85,6 +90,6 @@ inetd_serve(struct config *cfg, const char *fe_name)
 	sb_add_process(1);
 	sb_add_frontend(fe, 1);
 	/* accept-proxy does not apply: inetd hands over a connection */
-	session_serve(cfg, fe, 0, 1, &src, &dst, NULL);
+	session_serve(cfg, fe, 0, 1, &src, &dst, NULL, NULL);
 	exit(0);
 }

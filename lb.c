@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "count.h"
 #include "lb.h"
 #include "log.h"
 #include "scoreboard.h"
@@ -27,10 +28,11 @@ struct candidates {
 	int total;              /* sum of weight[] */
 };
 
+/* Not in maintenance or drain, weight > 0, UP (srvstate.c). */
 static int
 server_usable(const struct server *srv)
 {
-	return !srv->disabled && srv->weight > 0 && sb_server_up(srv);
+	return srv_usable(srv);
 }
 
 int
@@ -68,17 +70,24 @@ candidates_collect(const struct proxy *be, struct candidates *c)
 	for (int pass = 0; pass < 2 && c->n == 0; pass++) {
 		for (int i = 0; i < be->nservers; i++) {
 			const struct server *srv = &be->servers[i];
+			int weight;
 			if (srv->backup != pass || !server_usable(srv))
 				continue;
+			/* the runtime weight ("set server ... weight"), read
+			 * once: it may change under us */
+			weight = atomic_load(&sb_srv_state(srv)->uweight);
+			if (weight <= 0)
+				continue;
+			c->weight[c->n] = weight;
 			c->srv[c->n++] = srv;
 			if (pass == 1 && !(be->options & OPT_ALLBACKUPS))
 				break;
 		}
 	}
 	for (int i = 0; i < c->n; i++)
-		divisor = gcd(divisor, c->srv[i]->weight);
+		divisor = gcd(divisor, c->weight[i]);
 	for (int i = 0; i < c->n; i++) {
-		c->weight[i] = c->srv[i]->weight / divisor;
+		c->weight[i] /= divisor;
 		c->total += c->weight[i];
 	}
 }
@@ -299,8 +308,10 @@ lb_pick(const struct proxy *be, const struct sockaddr_storage *src,
 	candidates_collect(be, &c);
 	if (c.n > 0) {
 		i = pick_index(be, &c, src, avoid, scratch);
-		if (i >= 0)
+		if (i >= 0) {
 			chosen = c.srv[i];
+			count_lb(be, chosen);
+		}
 		else
 			*full = 1;
 	}

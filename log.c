@@ -48,6 +48,12 @@ log_set_targets(const struct log_target *targets, int ntargets,
 	logtarget_open(targets, ntargets);
 }
 
+const char *
+log_get_tag(void)
+{
+	return log_tag;
+}
+
 int
 log_to_stderr(void)
 {

@@ -30,6 +30,8 @@ void log_init(enum log_dest dest, int echo_access);
 void log_set_targets(const struct log_target *targets, int ntargets,
     const char *tag);
 int  log_to_stderr(void);
+/* The tag of process messages (log-tag), for a proxy's own lines. */
+const char *log_get_tag(void);
 
 /* A traffic line for a frontend's targets (at level info). */
 void log_access(const struct log_target *targets, int ntargets,

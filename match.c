@@ -14,6 +14,7 @@
 #include "acl.h"
 #include "aclregex.h"
 #include "match.h"
+#include "userlist.h"
 
 /* The eight methods HAProxy compares as codes, case-sensitively. */
 static const char *const method_codes[] = {
@@ -312,6 +313,42 @@ eval_hdr(const struct acl_expr *expr, const struct http_msg *req)
 	return 0;
 }
 
+/* http_auth_group(L) G...: an authenticated user of L in one of the
+ * groups; with another match method (-m str...), the user's name. */
+static int
+eval_auth_group(const struct acl_expr *expr, const struct http_msg *req)
+{
+	const struct userlist *ul = expr->auth->ul;
+	const struct user *user;
+	struct sample smp = { .type = SMP_STR };
+
+	if (!userlist_authenticate(ul, req, &user))
+		return 0;
+	if (expr->match != MATCH_AUTH) {
+		smp.str = user->name;
+		smp.len = strlen(user->name);
+		return match_sample(expr, &smp);
+	}
+	for (int i = 0; i < expr->npats; i++)
+		if (userlist_in_group(ul, user, expr->pats[i].str))
+			return 1;
+	return 0;
+}
+
+/* sc*_, src_*, table_*: an integer (scN_tracked a boolean); no value
+ * (not tracked, not stored) matches nothing, as in 2.6. */
+static int
+eval_stk(const struct acl_expr *expr, const struct acl_input *in)
+{
+	struct sample smp = { .type = SMP_INT };
+
+	if (!track_fetch(expr->stk, in->trk, in->src, &smp.num))
+		return 0;
+	if (expr->stk->what == SFW_TRACKED)
+		smp.type = SMP_BOOL;
+	return match_sample(expr, &smp);
+}
+
 static int
 eval_expr(const struct acl_expr *expr, const struct acl_input *in)
 {
@@ -324,7 +361,7 @@ eval_expr(const struct acl_expr *expr, const struct acl_input *in)
 	case FETCH_BOOL_FALSE:
 		return 0;
 	case FETCH_HTTP:
-		return req != NULL;
+		return req != NULL || in->resp != NULL;
 	case FETCH_SRC:
 		/* no address (pipes, UNIX sockets): no sample, not even found */
 		if (in->src == NULL || (in->src->ss_family != AF_INET &&
@@ -337,6 +374,20 @@ eval_expr(const struct acl_expr *expr, const struct acl_input *in)
 		smp.type = SMP_INT;
 		smp.num = in->dst_port;
 		return match_sample(expr, &smp);
+	case FETCH_STATUS:
+		if (in->resp == NULL)
+			return 0;
+		smp.type = SMP_INT;
+		smp.num = in->resp->status;
+		return match_sample(expr, &smp);
+	case FETCH_RES_HDR:
+		return in->resp != NULL && eval_hdr(expr, in->resp);
+	case FETCH_STK:
+		return eval_stk(expr, in);
+	case FETCH_HDR:
+		if (in->resp != NULL)   /* hdr() in a response rule */
+			return eval_hdr(expr, in->resp);
+		break;
 	default:
 		break;
 	}
@@ -367,6 +418,16 @@ eval_expr(const struct acl_expr *expr, const struct acl_input *in)
 		return match_sample(expr, &smp);
 	case FETCH_CONTENT:
 		return req->body != BODY_NONE;
+	case FETCH_AUTH:
+		/* no sample unless authenticated: "-m found" must not hold
+		 * for any credentials (in 2.6 it does, for any Basic ones) */
+		if (!userlist_check(expr->auth->ul, req))
+			return 0;
+		smp.type = SMP_BOOL;
+		smp.num = 1;
+		return match_sample(expr, &smp);
+	case FETCH_AUTH_GROUP:
+		return eval_auth_group(expr, req);
 	default:
 		return 0;
 	}
@@ -409,7 +470,7 @@ acl_cond_needs_http(const struct acl_cond *cond)
 				enum acl_fetch f = acl->exprs[e].fetch;
 				if (f != FETCH_SRC && f != FETCH_DST_PORT &&
 				    f != FETCH_BOOL_TRUE &&
-				    f != FETCH_BOOL_FALSE)
+				    f != FETCH_BOOL_FALSE && f != FETCH_STK)
 					return 1;
 			}
 		}

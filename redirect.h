@@ -27,9 +27,11 @@ struct redirect {
 
 /*
  * Parses the words of a rule after "redirect" (or "http-request
- * redirect"), stopping at "if"/"unless" or the end; *used is set to the
- * words taken. logformat: TARGET is a value format, else literal text.
- * Returns 0, or -1 with err set to 2.6's message.
+ * redirect"), stopping at "if"/"unless", an empty word or the end;
+ * *used is set to the words taken once they are read (so also when the
+ * rule then lacks a type or its target does not parse: 2.6 reports a
+ * bad condition before those). logformat: TARGET is a value format,
+ * else literal text. Returns 0, or -1 with err set to 2.6's message.
  */
 int redirect_parse(struct redirect *r, char **w, int n, int logformat,
     int *used, char *err, size_t errlen);

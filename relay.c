@@ -435,6 +435,8 @@ relay_trim(struct flow **flows, int nflows)
 		buf_trim(flows[i]->buf);
 }
 
+volatile sig_atomic_t relay_shutdown;
+
 static enum relay_status
 relay_loop(struct flow **flows, int nflows, int wait_for,
     struct side **culprit)
@@ -448,6 +450,10 @@ relay_loop(struct flow **flows, int nflows, int wait_for,
 		int64_t deadline = 0, now;
 		struct side *late;
 
+		if (relay_shutdown) {
+			*culprit = flows[0]->from;
+			return RELAY_KILLED;
+		}
 		if (relay_flush(flows, nflows, culprit) != RELAY_DONE)
 			return RELAY_WRITE_ERROR;
 		if (all_done(flows, nflows, wait_for))

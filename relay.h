@@ -7,6 +7,7 @@
 #ifndef WSPROXY_RELAY_H
 #define WSPROXY_RELAY_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,8 +62,16 @@ enum relay_status {
 	RELAY_TIMEOUT,           /* culprit: the side that was idle too long */
 	RELAY_EOF,               /* culprit closed before its message ended */
 	RELAY_BAD_BODY,          /* culprit sent invalid chunked framing */
-	RELAY_WRITE_ERROR        /* culprit cannot be written to */
+	RELAY_WRITE_ERROR,       /* culprit cannot be written to */
+	RELAY_KILLED             /* relay_shutdown: "shutdown sessions" */
 };
+
+/*
+ * Set by the signal "shutdown sessions server" sends (session.c): the
+ * running relay_run() returns RELAY_KILLED (culprit: the client side),
+ * and so does any later one.
+ */
+extern volatile sig_atomic_t relay_shutdown;
 
 void flow_start(struct flow *f, enum flow_mode mode, enum http_body body,
     unsigned long long length);

@@ -31,20 +31,26 @@ reply_find(const struct proxy *be, const struct proxy *fe, int status)
 /*
  * 2.6's form: lower-case names, no Connection header (the sender adds
  * one when the connection closes). Built the first time, in the child
- * that needs it.
+ * that needs it; a status without a page of its own gets the 500.
  */
+#define BUILTIN_MAX 24          /* http.c's pages, with room */
 const struct reply *
 reply_builtin(int status)
 {
-	static char data[2][512];
-	static struct reply built[2];
-	int i = status == 200 ? 0 : 1;
-	struct reply *r = &built[i];
+	static char data[BUILTIN_MAX][512];
+	static struct reply built[BUILTIN_MAX];
 	const char *status_line, *body;
-	int n;
+	struct reply *r = NULL;
+	int i, n;
 
-	if (r->len > 0)
-		return r;
+	if (!http_error_known(status))
+		status = 500;
+	for (i = 0; i < BUILTIN_MAX && built[i].len > 0; i++)
+		if (built[i].status == status)
+			return &built[i];
+	if (i == BUILTIN_MAX)
+		i = 0;          /* cannot happen: fewer pages than slots */
+	r = &built[i];
 	body = http_error_body(status, &status_line);
 	n = snprintf(data[i], sizeof(data[i]), "HTTP/1.1 %s\r\n"
 	    "content-length: %zu\r\ncache-control: no-cache\r\n"

@@ -13,7 +13,8 @@
 const struct reply *reply_find(const struct proxy *be,
     const struct proxy *fe, int status);
 
-/* The built-in 200 or 503 as 2.6 sends them from monitor-uri. */
+/* A built-in page as 2.6 sends it from the stream (monitor-uri, deny,
+ * tarpit, auth): 200, 401, 403, 404, 429, 500, 503... */
 const struct reply *reply_builtin(int status);
 
 #endif

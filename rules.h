@@ -12,6 +12,7 @@
 #include "acl.h"
 #include "logfmt.h"
 #include "redirect.h"
+#include "sticktable.h"
 
 enum rule_action {
 	ACT_ACCEPT,             /* tcp-request accept */
@@ -31,7 +32,11 @@ enum rule_action {
 	ACT_SET_QUERY,
 	ACT_SET_URI,
 	ACT_SET_METHOD,
-	ACT_SET_STATUS          /* http-response */
+	ACT_SET_STATUS,         /* http-response */
+	ACT_TRACK_SC,           /* track-scN KEY [table T] (track.h) */
+	ACT_SC_INC_GPC,         /* sc-inc-gpc0(N), sc-inc-gpc1(N) */
+	ACT_SC_SET_GPT0,        /* sc-set-gpt0(N) VALUE */
+	ACT_USE_SERVICE         /* final: use-service prometheus-exporter */
 };
 
 /* A reply built like "http-request return" (reference 10.4), also used
@@ -44,9 +49,12 @@ struct rule_hdr {
 struct rule_return {
 	int status;
 	char *content_type;             /* NULL: none */
-	struct logfmt *body;            /* string/lf-string/file; NULL: none */
-	const struct reply *file;       /* errorfile F: sent verbatim */
-	struct reply *owned;            /* ... read here (freed with it) */
+	char *payload;                  /* string S, file F: verbatim */
+	size_t payload_len;
+	struct logfmt *body;            /* lf-string S, lf-file F */
+	struct reply *file;             /* errorfile F: sent verbatim */
+	int errorfiles;                 /* default-errorfiles: the proxy's
+	                                   errorfile for status, or 2.6's page */
 	struct rule_hdr *hdrs;
 	int nhdrs;
 };
@@ -67,7 +75,16 @@ struct rule {
 	char *realm;                    /* auth; NULL: the proxy's name */
 	struct redirect *redirect;
 	struct rule_return *ret;        /* return, deny with a payload */
-	const struct userlist *userlist; /* unused; auth reads the ACL */
+	/* track-sc, sc-inc-gpc*, sc-set-gpt0 (reference 13.2) */
+	int sc;                         /* N */
+	int gpc;                        /* sc-inc-gpcX: X */
+	long long gpt;                  /* sc-set-gpt0's value */
+	int key_src;                    /* track-sc src: the client address */
+	struct logfmt *key;             /* any other key: "%[KEY]" */
+	char *table_name;               /* track-sc "table T"; NULL: the
+	                                   rule's own proxy's */
+	struct stk_def *table;          /* track-sc: its table, set once the
+	                                   whole file is read */
 };
 
 struct rule_list {

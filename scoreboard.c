@@ -15,6 +15,12 @@
  *	                            per server: k = 0 live connections,
  *	                            1 down (0 = UP, so fresh pages mean UP)
  *	holders[maxconn]            one record per live child: what it holds
+ *	ctrs[2 * nproxies + nservers]
+ *	                            the stats' counters (counters.h): per
+ *	                            proxy as a frontend and as a backend,
+ *	                            then per server
+ *	srvstates[nservers]         per server, its administrative state and
+ *	                            its last check (srvstate.h)
  *
  * A reload maps a new generation; children forked before keep the old
  * one, and the parent keeps it mapped (the list "older") until the last
@@ -56,9 +62,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <string.h>
+#include <sys/time.h>
 
 #include "log.h"
+#include "sticktable.h"
+#include "track.h"
 #include "scoreboard.h"
+#include "counters.h"
+#include "srvstate.h"
 
 enum { PX_FE, PX_BE, PX_RR, PX_QUEUE, PX_SLOTS };
 enum { SRV_CONNS, SRV_DOWN, SRV_SLOTS };
@@ -66,9 +78,14 @@ enum { SRV_CONNS, SRV_DOWN, SRV_SLOTS };
 /* What one child holds; each field is an index + 1, 0 for nothing. */
 struct sb_holder {
 	int claimed;            /* the parent's: a live child owns it */
+	pid_t pid;              /* the parent's: that child */
 	atomic_int server;      /* the server whose connection slot it has */
 	atomic_int backend;     /* the proxy whose %bc counts its connection */
 	atomic_int queue;       /* the proxy in whose queue it waits */
+	/* stick-table trackers (track.h): per scN, the entry, and the
+	 * table as its number in the generation + 1 (0: none) */
+	atomic_int trk_table[TRACK_NSC];
+	atomic_int trk_entry[TRACK_NSC];
 };
 
 struct generation {
@@ -79,9 +96,20 @@ struct generation {
 	atomic_int *counters;
 	struct sb_holder *holders;
 	int nholders;
+	struct sb_ctr *ctrs;
+	struct sb_srvstate *srvstates;
+	struct sb_ctr proc;             /* the whole process tree's */
+	/* the configuration's stick tables, each with a reference of the
+	 * generation's (stk_ref), so that a child's trackers can be given
+	 * back after a reload replaced the configuration */
+	struct stk_table **tables;
+	int ntables;
 	int nclaimed;                   /* records of live children */
 	int cursor;                     /* where the next claim looks first */
 };
+
+/* When the first generation was made: the process's start, for uptime. */
+static struct timeval started;
 
 /* The parent's newest generation; in a child, the one it was forked with. */
 static struct generation *current;
@@ -93,6 +121,33 @@ static size_t
 align_up(size_t n, size_t alignment)
 {
 	return (n + alignment - 1) / alignment * alignment;
+}
+
+static void
+generation_unmap(struct generation *g)
+{
+	for (int i = 0; i < g->ntables; i++)
+		stk_unref(g->tables[i]);
+	if (munmap(g, g->map_len) < 0)
+		log_warn("munmap scoreboard");
+}
+
+/* g goes: the generation before it maps its servers past it. */
+static void
+skip_successors(const struct generation *g)
+{
+	const struct generation *before = g->older;
+
+	if (before == NULL)
+		return;
+	for (int i = 0; i < before->nservers; i++) {
+		int s = atomic_load(&before->srvstates[i].successor);
+		if (s > 0 && s <= g->nservers)
+			s = atomic_load(&g->srvstates[s - 1].successor);
+		else
+			s = 0;
+		atomic_store(&before->srvstates[i].successor, s);
+	}
 }
 
 /* Retired generations whose last child is gone: unmapped. */
@@ -111,8 +166,106 @@ prune_retired(void)
 			continue;
 		}
 		*link = g->older;
-		if (munmap(g, g->map_len) < 0)
-			log_warn("munmap scoreboard");
+		skip_successors(g);
+		generation_unmap(g);
+	}
+}
+
+static int
+count_tables(const struct config *cfg)
+{
+	int n = 0;
+
+	for (const struct proxy *px = cfg->proxies; px; px = px->next)
+		n += px->table != NULL && px->table->shm != NULL;
+	return n;
+}
+
+static void
+hold_tables(struct generation *g, const struct config *cfg)
+{
+	for (const struct proxy *px = cfg->proxies; px; px = px->next) {
+		if (px->table == NULL || px->table->shm == NULL)
+			continue;
+		stk_ref(px->table->shm);
+		g->tables[g->ntables++] = px->table->shm;
+	}
+}
+
+/* A fresh generation's servers: the configuration's weight and state. */
+static void
+init_srvstates(struct generation *g, const struct config *cfg)
+{
+	for (const struct proxy *px = cfg->proxies; px; px = px->next)
+		for (int i = 0; i < px->nservers; i++) {
+			const struct server *srv = &px->servers[i];
+			struct sb_srvstate *st = &g->srvstates[srv->index];
+			atomic_store(&st->uweight, srv->weight);
+			/* "disabled": HAProxy's CMAINT | FMAINT */
+			atomic_store(&st->admin, srv->disabled ?
+			    SRV_ADMF_CMAINT | SRV_ADMF_FMAINT : 0);
+			atomic_store(&st->check_health, srv->rise);
+			atomic_store(&st->check_duration, -1);
+			atomic_store(&st->last_change, srv_now_ms());
+		}
+}
+
+/* old's server named like srv in a backend named like be, or NULL. */
+static const struct server *
+old_server(const struct config *old, const struct proxy *be,
+    const struct server *srv)
+{
+	const struct proxy *px = config_find_backend(old, be->name,
+	    strlen(be->name));
+
+	if (px == NULL)
+		return NULL;
+	for (int i = 0; i < px->nservers; i++)
+		if (strcmp(px->servers[i].name, srv->name) == 0)
+			return &px->servers[i];
+	return NULL;
+}
+
+/*
+ * A reload keeps what the runtime socket set on the servers that still
+ * exist: maintenance, drain, health checks off, a weight changed from
+ * the file's. "disabled" in the new file still counts, as at start.
+ */
+static void
+carry_srvstates(struct generation *g, const struct config *cfg,
+    const struct generation *prev)
+{
+	/* a reload undone (scoreboard_undo) left successors behind */
+	for (int i = 0; i < prev->nservers; i++)
+		atomic_store(&prev->srvstates[i].successor, 0);
+	for (const struct proxy *px = cfg->proxies; px; px = px->next) {
+		for (int i = 0; i < px->nservers; i++) {
+			const struct server *srv = &px->servers[i];
+			const struct server *was = old_server(prev->cfg, px,
+			    srv);
+			struct sb_srvstate *st = &g->srvstates[srv->index];
+			struct sb_srvstate *ost;
+			int admin, uweight;
+			if (was == NULL)
+				continue;
+			ost = &prev->srvstates[was->index];
+			admin = atomic_load(&ost->admin);
+			/* a "disabled" that the file dropped ends its
+			 * maintenance; a new one starts it */
+			if ((admin & SRV_ADMF_CMAINT) && !srv->disabled)
+				admin &= ~(SRV_ADMF_FMAINT | SRV_ADMF_CMAINT);
+			else if (!(admin & SRV_ADMF_CMAINT) && srv->disabled)
+				admin |= SRV_ADMF_FMAINT | SRV_ADMF_CMAINT;
+			atomic_store(&st->admin, admin);
+			uweight = atomic_load(&ost->uweight);
+			if (uweight != was->weight)
+				atomic_store(&st->uweight, uweight);
+			atomic_store(&st->check_off,
+			    atomic_load(&ost->check_off));
+			atomic_store(&st->last_change,
+			    atomic_load(&ost->last_change));
+			atomic_store(&ost->successor, srv->index + 1);
+		}
 	}
 }
 
@@ -120,7 +273,9 @@ int
 scoreboard_init(struct config *cfg)
 {
 	int nproxies = 0, nservers = 0;
-	size_t ncounters, counters_off, holders_off, len;
+	size_t ncounters, counters_off, holders_off, tables_off, len;
+	size_t ctrs_off, srvstates_off;
+	int ntables = count_tables(cfg);
 	struct generation *g;
 	void *map;
 
@@ -134,7 +289,16 @@ scoreboard_init(struct config *cfg)
 	counters_off = align_up(sizeof(*g), alignof(atomic_int));
 	holders_off = align_up(counters_off + ncounters * sizeof(atomic_int),
 	    alignof(struct sb_holder));
-	len = holders_off + (size_t)cfg->maxconn * sizeof(struct sb_holder);
+	ctrs_off = align_up(holders_off +
+	    (size_t)cfg->maxconn * sizeof(struct sb_holder),
+	    alignof(struct sb_ctr));
+	srvstates_off = align_up(ctrs_off + (2 * (size_t)nproxies +
+	    (size_t)nservers) * sizeof(struct sb_ctr),
+	    alignof(struct sb_srvstate));
+	tables_off = align_up(srvstates_off +
+	    (size_t)nservers * sizeof(struct sb_srvstate),
+	    alignof(struct stk_table *));
+	len = tables_off + (size_t)ntables * sizeof(struct stk_table *);
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED) {
@@ -142,6 +306,8 @@ scoreboard_init(struct config *cfg)
 		return -1;
 	}
 	/* fresh anonymous pages are zero: every count and record too */
+	if (started.tv_sec == 0)
+		gettimeofday(&started, NULL);
 	g = map;
 	g->map_len = len;
 	g->nproxies = nproxies;
@@ -149,6 +315,14 @@ scoreboard_init(struct config *cfg)
 	g->counters = (atomic_int *)(void *)((char *)map + counters_off);
 	g->holders = (struct sb_holder *)(void *)((char *)map + holders_off);
 	g->nholders = cfg->maxconn;
+	g->ctrs = (struct sb_ctr *)(void *)((char *)map + ctrs_off);
+	g->srvstates = (struct sb_srvstate *)(void *)((char *)map +
+	    srvstates_off);
+	init_srvstates(g, cfg);
+	if (current != NULL)
+		carry_srvstates(g, cfg, current);
+	g->tables = (struct stk_table **)(void *)((char *)map + tables_off);
+	hold_tables(g, cfg);
 	g->cfg = cfg;
 	/* the generation it replaces stays until the next reap or init,
 	 * even without children, for scoreboard_undo() */
@@ -166,8 +340,7 @@ scoreboard_undo(const struct config *cfg)
 	if (g == NULL || g->cfg != cfg || g->older == NULL || g->nclaimed > 0)
 		return;
 	current = g->older;
-	if (munmap(g, g->map_len) < 0)
-		log_warn("munmap scoreboard");
+	generation_unmap(g);
 }
 
 static size_t
@@ -234,6 +407,12 @@ sb_add_frontend(const struct proxy *fe, int delta)
 }
 
 int
+sb_process_conns(void)
+{
+	return get(0);
+}
+
+int
 sb_frontend_conns(const struct proxy *fe)
 {
 	return get(px_slot(fe->index, PX_FE));
@@ -253,6 +432,7 @@ sb_holder_claim(void)
 		g->cursor = (g->cursor + 1) % g->nholders;
 		if (!h->claimed) {
 			h->claimed = 1;
+			h->pid = 0;
 			g->nclaimed++;
 			return h;
 		}
@@ -260,6 +440,12 @@ sb_holder_claim(void)
 	log_warnx("scoreboard: all %d child records in use: connection "
 	    "closed", g->nholders);
 	return NULL;
+}
+
+void
+sb_holder_set_pid(struct sb_holder *h, pid_t pid)
+{
+	h->pid = pid;
 }
 
 void
@@ -304,6 +490,13 @@ give_back(const struct generation *g, struct sb_holder *h)
 		gen_add(g, px_slot(be - 1, PX_BE), -1);
 	if (queue > 0)
 		gen_add(g, px_slot(queue - 1, PX_QUEUE), -1);
+	for (int sc = 0; sc < TRACK_NSC; sc++) {
+		int t = held_index(&h->trk_table[sc], g->ntables);
+		int idx = atomic_load_explicit(&h->trk_entry[sc],
+		    memory_order_relaxed);
+		if (t > 0)
+			stk_untrack(g->tables[t - 1], idx);
+	}
 }
 
 void
@@ -403,6 +596,42 @@ sb_leave_queue(const struct proxy *be)
 	add(px_slot(be->index, PX_QUEUE), -1);
 }
 
+/* The number + 1 of t among the current generation's tables, or 0. */
+static int
+table_number(const struct stk_table *t)
+{
+	if (current == NULL)
+		return 0;
+	for (int i = 0; i < current->ntables; i++)
+		if (current->tables[i] == t)
+			return i + 1;
+	return 0;
+}
+
+/* The entry first, then the table that makes the record count. */
+void
+sb_hold_track(struct sb_holder *h, int sc, const struct stk_table *t,
+    int idx)
+{
+	int number = table_number(t);
+
+	if (h == NULL)
+		h = mine;
+	if (h == NULL || number == 0)
+		return;
+	atomic_store_explicit(&h->trk_entry[sc], idx, memory_order_relaxed);
+	note(&h->trk_table[sc], number);
+}
+
+void
+sb_release_track(struct sb_holder *h, int sc)
+{
+	if (h == NULL)
+		h = mine;
+	if (h != NULL)
+		note(&h->trk_table[sc], 0);
+}
+
 /* ---- health and balancing ---- */
 
 int
@@ -437,4 +666,90 @@ sb_read(const struct proxy *fe, const struct proxy *be,
 	out->server = srv ? get(srv_slot(current, srv->index, SRV_CONNS)) : 0;
 	out->srv_queue = 0;
 	out->be_queue = be ? get(px_slot(be->index, PX_QUEUE)) : 0;
+}
+
+/* ---- the stats' counters and the servers' state ---- */
+
+/* A child of no scoreboard (inetd mode) counts into these: nobody reads
+ * them. */
+static struct sb_ctr unshared_ctr;
+static struct sb_srvstate unshared_srvstate;
+
+struct sb_ctr *
+sb_fe_ctr(const struct proxy *px)
+{
+	return current ? &current->ctrs[2 * (size_t)px->index] : &unshared_ctr;
+}
+
+struct sb_ctr *
+sb_be_ctr(const struct proxy *px)
+{
+	return current ? &current->ctrs[2 * (size_t)px->index + 1] :
+	    &unshared_ctr;
+}
+
+struct sb_ctr *
+sb_srv_ctr(const struct server *srv)
+{
+	return current ? &current->ctrs[2 * (size_t)current->nproxies +
+	    (size_t)srv->index] : &unshared_ctr;
+}
+
+struct sb_srvstate *
+sb_srv_state(const struct server *srv)
+{
+	return current ? &current->srvstates[srv->index] : &unshared_srvstate;
+}
+
+/* The generation just newer than g, or NULL for the current one. */
+static const struct generation *
+newer_of(const struct generation *g)
+{
+	for (const struct generation *n = current; n != NULL; n = n->older)
+		if (n->older == g)
+			return n;
+	return NULL;
+}
+
+/* Server id (index + 1) of generation g as the current generation
+ * numbers it, through the reloads since (0: it is gone). */
+static int
+current_id(const struct generation *g, int id)
+{
+	while (g != current && g != NULL && id > 0) {
+		id = id <= g->nservers ?
+		    atomic_load(&g->srvstates[id - 1].successor) : 0;
+		g = newer_of(g);
+	}
+	return id;
+}
+
+/* Children of older generations too: a tunnel outlives a reload. */
+void
+sb_each_child(const struct server *srv, void (*fn)(pid_t, void *),
+    void *arg)
+{
+	for (const struct generation *g = current; g != NULL; g = g->older) {
+		for (int i = 0; i < g->nholders; i++) {
+			struct sb_holder *h = &g->holders[i];
+			if (!h->claimed || h->pid <= 0)
+				continue;
+			if (srv != NULL && current_id(g, atomic_load_explicit(
+			    &h->server, memory_order_relaxed)) != srv->index + 1)
+				continue;
+			fn(h->pid, arg);
+		}
+	}
+}
+
+struct sb_ctr *
+sb_proc_ctr(void)
+{
+	return current ? &current->proc : &unshared_ctr;
+}
+
+struct timeval
+sb_start_time(void)
+{
+	return started;
 }

@@ -13,7 +13,12 @@
 #ifndef WSPROXY_SCOREBOARD_H
 #define WSPROXY_SCOREBOARD_H
 
+#include <sys/time.h>
+#include <sys/types.h>
+
 #include "config.h"
+#include "counters.h"
+#include "srvstate.h"
 
 struct sb_counts {
 	int process;    /* %ac: connections of the whole process tree */
@@ -49,6 +54,9 @@ void sb_add_process(int delta);
 void sb_add_frontend(const struct proxy *fe, int delta);
 void sb_set_process(int value);
 
+/* The whole process tree's live connections (show info CurrConns). */
+int sb_process_conns(void);
+
 /* A frontend's live connections (the parent keeps it, for maxconn). */
 int sb_frontend_conns(const struct proxy *fe);
 
@@ -63,6 +71,9 @@ struct sb_holder;
  * must then be refused, as when fork fails).
  */
 struct sb_holder *sb_holder_claim(void);
+
+/* The parent, once it forked h's child. */
+void sb_holder_set_pid(struct sb_holder *h, pid_t pid);
 
 /* The child, first thing after the fork: its holdings go into h. */
 void sb_holder_enter(struct sb_holder *h);
@@ -96,6 +107,18 @@ void sb_release_backend(const struct proxy *be);
 void sb_enter_queue(const struct proxy *be);
 void sb_leave_queue(const struct proxy *be);
 
+/*
+ * A stick-table tracker on entry idx of t, as scN (track.h): written in
+ * h, or with h NULL in the calling child's own record (nothing without
+ * one: the parent's own connection trackers are recorded in the record
+ * of the child about to be forked). The record is what the parent gives
+ * back (stk_untrack) when it reaps the child. Call sb_hold_track after
+ * stk_track, and sb_release_track before stk_untrack.
+ */
+void sb_hold_track(struct sb_holder *h, int sc, const struct stk_table *t,
+    int idx);
+void sb_release_track(struct sb_holder *h, int sc);
+
 /* ---- health and balancing ---- */
 
 /* Health: written by the checker, read by children. */
@@ -108,5 +131,29 @@ unsigned sb_next_rr(const struct proxy *be);
 /* be and srv may be NULL. */
 void sb_read(const struct proxy *fe, const struct proxy *be,
     const struct server *srv, struct sb_counts *out);
+
+/* ---- the stats' counters and the servers' state ---- */
+
+/* Never NULL: without a scoreboard (inetd mode), a private dummy. */
+struct sb_ctr *sb_fe_ctr(const struct proxy *px);
+struct sb_ctr *sb_be_ctr(const struct proxy *px);
+struct sb_ctr *sb_srv_ctr(const struct server *srv);
+struct sb_srvstate *sb_srv_state(const struct server *srv);
+/* The whole process tree's (show info, the exporter's process family);
+ * like all the counters, a reload starts them again. */
+struct sb_ctr *sb_proc_ctr(void);
+/* When the parent made its first scoreboard: its start, for uptime. */
+struct timeval sb_start_time(void);
+
+/*
+ * Calls fn(pid, arg) for each live child that holds a slot of srv (every
+ * live child if srv is NULL), of the current generation or of an older
+ * one (there, of the server of the same backend and name). A child's pid is
+ * recorded by the parent after the fork, so one just forked may be
+ * missed; a pid is only valid until the parent reaps it (signal it, do
+ * not wait for it).
+ */
+void sb_each_child(const struct server *srv, void (*fn)(pid_t, void *),
+    void *arg);
 
 #endif

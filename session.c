@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -22,19 +23,26 @@
 
 #include "acceptproxy.h"
 #include "accesslog.h"
+#include "answer.h"
 #include "buf.h"
 #include "capture.h"
 #include "connect.h"
+#include "count.h"
 #include "exchange.h"
 #include "http.h"
 #include "log.h"
+#include "logfmt.h"
 #include "match.h"
 #include "net.h"
+#include "promex.h"
 #include "relay.h"
 #include "reply.h"
 #include "scoreboard.h"
 #include "session.h"
 #include "sessionstate.h"
+#include "statspage.h"
+#include "tcprules.h"
+#include "srvstate.h"
 
 /* Room kept in the buffer for what we add to a head (HAProxy: maxrewrite). */
 #define HEAD_REWRITE_RESERVE 1024
@@ -62,8 +70,8 @@ session_write_client(struct session *s, const char *data, size_t len)
  * and neither side asked for a close; else an HTTP/1.1 reply says
  * "connection: close" as its last header. An empty one sends nothing.
  */
-static enum client_next
-send_reply(struct session *s, const struct reply *r,
+enum client_next
+session_send_reply(struct session *s, const struct reply *r,
     const struct request_info *ri, int keep)
 {
 	int close = !keep || ri == NULL || r->close_delimited ||
@@ -95,7 +103,7 @@ session_send_error(struct session *s, int status, const struct request_info *ri,
 
 	s->txn.status = status;
 	if (r != NULL && (r->len == 0 || (status != 400 && status != 408)))
-		return send_reply(s, r, ri, keep);
+		return session_send_reply(s, r, ri, keep);
 	len = http_error_page(status, &page);
 	(void)session_write_client(s, page, len);
 	return CLIENT_CLOSE;
@@ -113,6 +121,7 @@ txn_start(struct session *s, int at_accept)
 	t->status = -1;
 	t->term[0] = t->term[1] = '-';
 	t->bytes_before = s->client.bytes_out;
+	t->bytes_in_before = s->client.bytes_in;
 	capture_reset(&s->caps[CAPTURE_REQ]);
 	capture_reset(&s->caps[CAPTURE_RESP]);
 	if (at_accept) {
@@ -182,6 +191,61 @@ txn_record(const struct session *s, struct access_record *r, int final)
  * httplog", else a tcplog line per connection (when final). "option
  * dontlognull" hides connections on which the client sent nothing.
  */
+/*
+ * A transaction's outcome on the stick-table trackers (reference 13.2).
+ * In http mode every request was counted when it ended: the connection's
+ * end only lets go what might still be tracked per request.
+ */
+static void
+txn_track(struct session *s, int final)
+{
+	const struct txn *t = &s->txn;
+	int denied = t->term[0] == 'P' && (t->term[1] == 'R' ||
+	    t->term[1] == 'T');
+
+	if (final && s->fe->mode == MODE_HTTP) {
+		track_txn_end(&s->trk, -1, 0, 0, 0);
+		return;
+	}
+	track_txn_end(&s->trk, t->status, denied,
+	    s->client.bytes_in - t->bytes_in_before,
+	    s->client.bytes_out - t->bytes_before);
+}
+
+/*
+ * The transaction in the stats' counters (count.h): in http mode each
+ * request when it ends, the connection's end adding only the bytes that
+ * came after the last one; in tcp mode the connection is the one.
+ */
+static void
+txn_count(struct session *s, int final)
+{
+	const struct txn *t = &s->txn;
+	const struct connect_trace *c = &t->conn;
+	int http = s->fe->mode == MODE_HTTP;
+	struct count_txn ct = {
+		.fe = s->fe, .be = t->be,
+		.srv = c->connect_start_ms ? c->srv : NULL,
+		.http = http, .status = t->status,
+		.from_server = c->connected_ms && t->term[0] != 'P' &&
+		    t->term[0] != 'I' && !t->intercepted,
+		.connect_failed = c->connect_start_ms && !c->connected_ms &&
+		    t->term[1] == 'C',
+		.resp_denied = t->resp_denied, .intercepted = t->intercepted,
+		.term = { t->term[0], t->term[1] },
+		.retries = c->retries, .redispatched = c->redispatched,
+		.bytes_in = s->client.bytes_in - s->counted_in,
+		.bytes_out = s->client.bytes_out - s->counted_out,
+	};
+
+	s->counted_in = s->client.bytes_in;
+	s->counted_out = s->client.bytes_out;
+	if (final && http)
+		count_bytes(ct.fe, ct.be, ct.srv, ct.bytes_in, ct.bytes_out);
+	else
+		count_txn_end(&ct);
+}
+
 static void
 txn_log(struct session *s, int final)
 {
@@ -189,6 +253,8 @@ txn_log(struct session *s, int final)
 	char line[2048];
 	int httplog = (s->fe->options & OPT_HTTPLOG) && s->fe->mode == MODE_HTTP;
 
+	txn_track(s, final);
+	txn_count(s, final);
 	if (s->fe->nlogs == 0 || httplog == final)
 		return;
 	if ((s->fe->options & OPT_DONTLOGNULL) && s->client.bytes_in == 0)
@@ -199,6 +265,12 @@ txn_log(struct session *s, int final)
 	else
 		accesslog_tcp(&r, line, sizeof(line));
 	log_access(s->fe->logs, s->fe->nlogs, line);
+}
+
+void
+session_txn_log(struct session *s)
+{
+	txn_log(s, 0);
 }
 
 /*
@@ -341,16 +413,47 @@ read_request_head(struct session *s, size_t *head_len)
 
 /* ---- routing and connecting ---- */
 
+/*
+ * use_backend %[...]: the backend named by the expanded value. NULL when
+ * there is none by that name (a frontend-only section is none), when the
+ * name does not fit, or when it is of the other mode (wsproxy refuses
+ * mixed modes; 2.6 would carry on).
+ */
+static const struct proxy *
+dynamic_backend(const struct session *s, const struct switch_rule *r,
+    const struct http_msg *req)
+{
+	struct lf_input in = { .req = req, .src = &s->src, .dst = &s->dst,
+	    .fe = s->fe, .trk = &s->trk };
+	char name[1024];
+	ssize_t len = logfmt_expand(r->dynamic, &in, name, sizeof(name));
+	const struct proxy *be;
+
+	if (len < 0)
+		return NULL;
+	be = config_find_backend(s->cfg, name, (size_t)len);
+	return be != NULL && be->mode == s->fe->mode ? be : NULL;
+}
+
 static const struct proxy *
 route(const struct session *s, const struct http_msg *req)
 {
-	struct acl_input in = { req, &s->src, net_port(&s->dst) };
+	struct acl_input in = { req, &s->src, net_port(&s->dst), NULL,
+	    &s->trk };
 	const struct proxy *fe = s->fe;
 
 	for (int i = 0; i < fe->nrules; i++) {
 		const struct switch_rule *r = &fe->rules[i];
-		if (r->cond == NULL || acl_cond_eval(r->cond, &in))
+		const struct proxy *be;
+		if (r->cond != NULL && !acl_cond_eval(r->cond, &in))
+			continue;
+		if (r->dynamic == NULL)
 			return r->backend;
+		/* 2.6 (process_switching_rules): a name that finds no
+		 * backend ends the rules; the default backend follows */
+		if ((be = dynamic_backend(s, r, req)) != NULL)
+			return be;
+		break;
 	}
 	if (fe->default_backend != NULL)
 		return fe->default_backend;
@@ -372,6 +475,7 @@ connect_server(struct session *s, const struct proxy *be)
 
 	t->be = be;
 	fd = connect_backend(be, &c, &t->conn);
+	count_backend(be, t->conn.srv);
 	if (fd < 0)
 		session_txn_end(s, t->conn.term[0], t->conn.term[1]);
 	s->server.rfd = s->server.wfd = fd;
@@ -446,6 +550,31 @@ refuse(struct session *s, int status, char who, char stage,
 }
 
 /*
+ * tcp-request content rules of px (reference 10.2): a reject closes the
+ * connection with nothing sent, logged "PR--" with status -1; 1 then.
+ * The frontend's run before the request is known to the log (-1 for
+ * TR, "<BADREQ>"), a backend's after, as in 2.6. req is NULL in tcp
+ * mode.
+ */
+static int
+content_rejected(struct session *s, const struct proxy *px,
+    const struct http_msg *req)
+{
+	struct acl_input in = { req, &s->src, net_port(&s->dst), NULL,
+	    &s->trk };
+
+	if (tcprules_content_ok(px, &in, &s->dst, &s->trk))
+		return 0;
+	s->txn.be = px;
+	if (px == s->fe)
+		s->txn.head_ms = 0;
+	session_txn_end(s, 'P', 'R');
+	if (req != NULL)
+		txn_log(s, 0);
+	return 1;
+}
+
+/*
  * monitor-uri: the request's path and query (or its whole target, when
  * the URI does not start with '/') equal to it.
  */
@@ -474,7 +603,8 @@ static enum client_next
 monitor_answer(struct session *s, const struct http_msg *req,
     const struct request_info *ri, size_t head_len)
 {
-	struct acl_input in = { req, &s->src, net_port(&s->dst) };
+	struct acl_input in = { req, &s->src, net_port(&s->dst), NULL,
+	    &s->trk };
 	const struct reply *r;
 	int status = 200, keep = req->body == BODY_NONE;
 
@@ -484,7 +614,10 @@ monitor_answer(struct session *s, const struct http_msg *req,
 	if ((r = reply_find(NULL, s->fe, status)) == NULL)
 		r = reply_builtin(status);
 	buf_consume(&s->cbuf, head_len);
-	return send_reply(s, r, ri, keep);
+	s->txn.status = status;
+	s->txn.intercepted = 1;
+	txn_count(s, 0);        /* counted, not logged */
+	return session_send_reply(s, r, ri, keep);
 }
 
 /*
@@ -506,16 +639,53 @@ early_body_ok(const struct session *s, const struct http_msg *req,
 	return !fr.error;
 }
 
+/*
+ * The rules of reference 10.1 once the head is known: the frontend's
+ * http-request and redirect rules, routing, the backend's; an edited
+ * head is parsed again before it goes on. *be is the backend chosen.
+ */
+static enum rule_verdict
+request_rules(struct session *s, struct rule_ctx *c, struct http_msg *req,
+    const struct proxy **be)
+{
+	enum rule_verdict v;
+
+	answer_ctx_init(s, c, req, 0);
+	*be = NULL;
+	if ((v = answer_run_request(c, s->fe)) != VERDICT_CONTINUE)
+		return v;
+	*be = route(s, req);
+	if (*be != NULL && *be != s->fe) {
+		c->lf.be = *be;
+		if (!tcprules_content_ok(*be, &c->acl, &s->dst, &s->trk)) {
+			c->final_px = *be;      /* tcp-request content reject */
+			return VERDICT_REJECT;
+		}
+		if ((v = answer_run_request(c, *be)) != VERDICT_CONTINUE)
+			return v;
+	}
+	if (ruleexec_reparse(c, 1) < 0) {
+		c->final_px = *be != NULL ? *be : s->fe;
+		return VERDICT_FAILED;
+	}
+	return VERDICT_CONTINUE;
+}
+
 /* Serves one request whose head is complete. */
 static enum client_next
 serve_request(struct session *s, size_t head_len)
 {
 	struct http_msg req;
 	struct request_info ri;
+	struct rule_ctx rc;
 	const struct proxy *be;
+	enum rule_verdict v;
 	enum client_next next;
 	int keep;
 
+	/* every request counts on the connection's trackers, invalid
+	 * ones too; a tracker started for this one counts it then */
+	track_count(&s->trk, STK_EV_HTTP_REQ, 1);
 	if (http_parse_request(s->cbuf.data + s->cbuf.start, head_len, &req,
 	    s->req_hdrs, s->cfg->maxhdr) < 0) {
 		s->txn.head_ms = 0;     /* no request: TR is -1 */
@@ -526,6 +696,8 @@ serve_request(struct session *s, size_t head_len)
 		s->txn.head_ms = 0;
 		return refuse(s, 400, 'P', 'R', NULL, 0);
 	}
+	if (content_rejected(s, s->fe, &req))
+		return CLIENT_CLOSE;
 	txn_set_line(s, &req);
 	capture_headers(&s->caps[CAPTURE_REQ], s->fe->caps[CAPTURE_REQ],
 	    req.hdrs, req.nhdrs);
@@ -534,10 +706,17 @@ serve_request(struct session *s, size_t head_len)
 		return refuse(s, 400, 'P', 'R', NULL, 0);
 	if (monitor_match(s->fe, &req))
 		return monitor_answer(s, &req, &ri, head_len);
+	v = request_rules(s, &rc, &req, &be);
+	if (v == VERDICT_STATS)
+		return statspage_serve(s, rc.final_px, &req, &ri, head_len);
+	if (v == VERDICT_SERVICE)
+		return promex_serve(s, rc.final_px, &req, &ri, head_len);
+	if (v != VERDICT_CONTINUE)
+		return answer_request(s, &rc, v, &req, &ri, head_len);
+	request_info_init(&ri, &req);   /* what the rules left */
 	/* A 503 of a file with a Content-Length may keep the connection
 	 * for the next request, when this one has no body to read. */
 	keep = req.body == BODY_NONE;
-	be = route(s, &req);
 	if (be == NULL || connect_server(s, be) < 0) {
 		if (keep)
 			buf_consume(&s->cbuf, head_len);
@@ -558,6 +737,9 @@ serve_tcp(struct session *s)
 	struct flow up, down;
 
 	txn_start(s, 1);
+	if (content_rejected(s, s->fe, NULL) || (be != NULL && be != s->fe &&
+	    content_rejected(s, be, NULL)))
+		return;
 	if (be == NULL) {
 		session_txn_end(s, 'S', 'C');
 		return;
@@ -579,7 +761,8 @@ serve_tcp(struct session *s)
  * (exchange_tunnel). A rewritten request head must fit in a buffer, as in
  * HAProxy (what forwardfor adds comes out of HEAD_REWRITE_RESERVE); a
  * response head may fill its buffer, and gains at most a Connection
- * header.
+ * header. The rules' arena (what they rewrite, and the edited head
+ * written out again) is a buffer's size too.
  */
 static void
 scratch_init(struct session *s)
@@ -588,8 +771,9 @@ scratch_init(struct session *s)
 	size_t tables = 2 * nhdrs * sizeof(struct http_hdr);
 	size_t req_cap = (size_t)s->cfg->bufsize;
 	size_t resp_cap = req_cap + HEAD_REWRITE_RESERVE;
+	size_t arena_cap = req_cap;
 
-	s->scratch_len = tables + req_cap + resp_cap;
+	s->scratch_len = tables + req_cap + resp_cap + arena_cap;
 	if ((s->scratch = pages_map(s->scratch_len)) == NULL)
 		fatal("header table allocation");
 	s->req_hdrs = (struct http_hdr *)(void *)s->scratch;
@@ -597,6 +781,8 @@ scratch_init(struct session *s)
 	s->req_head = (struct http_out){ s->scratch + tables, 0, req_cap, 0 };
 	s->resp_head = (struct http_out){ s->scratch + tables + req_cap, 0,
 	    resp_cap, 0 };
+	s->arena = (struct http_out){ s->scratch + tables + req_cap + resp_cap,
+	    0, arena_cap, 0 };
 }
 
 static void
@@ -634,10 +820,30 @@ session_free(struct session *s)
 	capture_free(&s->caps[CAPTURE_RESP]);
 }
 
+static void
+on_shutdown(int sig)
+{
+	(void)sig;
+	relay_shutdown = 1;
+}
+
+void
+session_catch_shutdown(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_shutdown;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SRV_SHUTDOWN_SIGNAL, &sa, NULL) < 0)
+		log_warn("sigaction");
+}
+
 void
 session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
     int wfd, const struct sockaddr_storage *src,
-    const struct sockaddr_storage *dst, const struct listener *l)
+    const struct sockaddr_storage *dst, const struct listener *l,
+    const struct track_ctx *trk)
 {
 	struct session s;
 	size_t head_len;
@@ -645,11 +851,22 @@ session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
 	session_init(&s, cfg, fe, rfd, wfd);
 	s.src = *src;
 	s.dst = *dst;
+	if (trk != NULL)
+		s.trk = *trk;
 	if (l != NULL && l->accept_proxy && acceptproxy_read(cfg, l, rfd,
 	    &s.accept_date, &s.src, &s.dst) < 0) {
 		session_free(&s);       /* rfd is closed */
 		return;
 	}
+	if (!tcprules_session_ok(fe, &s.src, &s.dst, &s.trk)) {
+		count_sess_denied(fe);
+		tcprules_session_end(cfg, l, &s.accept_date, &s.src, rfd, wfd);
+		session_free(&s);
+		return;
+	}
+	/* a session now: its connection and session trackers count it */
+	track_count(&s.trk, STK_EV_SESS, 1);
+	count_sess(fe);
 	if (fe->mode == MODE_TCP) {
 		serve_tcp(&s);
 	} else {

@@ -17,6 +17,7 @@
 #include "connect.h"
 #include "http.h"
 #include "relay.h"
+#include "track.h"
 
 /* What the log line of one request (or of a tcp connection) needs. */
 struct txn {
@@ -27,7 +28,10 @@ struct txn {
 	int64_t response_ms;
 	int status;                     /* -1: nothing sent */
 	unsigned long long bytes_before;
+	unsigned long long bytes_in_before;     /* the client's, for tracking */
 	char term[2];                   /* %tsc's first two characters */
+	int resp_denied;                /* an http-response rule refused */
+	int intercepted;                /* answered by the proxy itself */
 	const struct proxy *be;
 	char line[1024];                /* the request line, for the log */
 	size_t line_len;                /* 0: <BADREQ> */
@@ -44,11 +48,16 @@ struct session {
 	size_t scratch_len;
 	struct http_hdr *req_hdrs, *resp_hdrs;
 	struct http_out req_head, resp_head;
+	struct http_out arena;          /* what rules rewrite (ruleexec.h) */
+	const struct reply *refusal;    /* an http-response rule's reply */
 	int64_t accept_ms;
 	struct timeval accept_date;
 	int nreq;
 	struct txn txn;
 	struct captured caps[2];        /* the frontend's, by capture_dir */
+	struct track_ctx trk;           /* stick-table trackers (track.h) */
+	/* the client's bytes already in the stats' counters (count.h) */
+	unsigned long long counted_in, counted_out;
 };
 
 /* Facts about the current request that outlive its parsed head. */
@@ -74,5 +83,13 @@ enum client_next session_send_error(struct session *s, int status,
 
 /* session.c: the first two characters of the log line's %tsc. */
 void session_txn_end(struct session *s, char who, char stage);
+
+/* session.c: a reply of our own (an errorfile, a rule's); whether the
+ * connection may go on (keep: the request is over). */
+enum client_next session_send_reply(struct session *s, const struct reply *r,
+    const struct request_info *ri, int keep);
+
+/* session.c: the request's httplog line. */
+void session_txn_log(struct session *s);
 
 #endif

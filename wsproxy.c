@@ -26,15 +26,20 @@
 
 #include "buf.h"
 #include "check.h"
+#include "cli.h"
+#include "clisock.h"
 #include "config.h"
+#include "count.h"
 #include "inetd.h"
 #include "listener.h"
 #include "log.h"
 #include "logtarget.h"
 #include "scoreboard.h"
 #include "session.h"
+#include "tcprules.h"
+#include "track.h"
+#include "version.h"
 
-#define WSPROXY_VERSION "0.2.0"
 #define ACCEPT_BURST 16         /* connections accepted per poll wake-up */
 #define EMFILE_PAUSE_MS 100     /* out of descriptors: stop accepting */
 #define CHECKER_RESPAWN_MS 1000 /* a dying checker is re-forked this slowly */
@@ -43,6 +48,7 @@ struct child {
 	pid_t pid;
 	struct proxy *fe;           /* NULL once a reload removed it */
 	struct sb_holder *holder;   /* what it holds in the scoreboard */
+	int cli;                    /* a runtime socket's: no holder */
 };
 
 /* The parent's state. */
@@ -53,7 +59,8 @@ struct server_state {
 	int cfg_dir;                /* the file's directory, for reloads */
 	char *cfg_name;
 	struct child *children;     /* pid 0 = a free slot */
-	int nslots, nchildren;
+	int nslots, nchildren;      /* nchildren: connections' only */
+	int ncli;                   /* runtime socket children */
 	char *pidfile_name;         /* the file's name in its directory */
 	int pidfile_dir;            /* its directory, opened before chroot */
 	int stopping;               /* SIGUSR1: finish, accept nothing */
@@ -301,14 +308,21 @@ child_room(struct server_state *st)
 	return 0;
 }
 
-/* After child_room(): the table has a free slot. */
+/* After child_room(): the table has a free slot. fe NULL: a runtime
+ * socket's child, which counts in no connection count (as in 2.6's
+ * CurrConns). */
 static void
 child_add(struct server_state *st, pid_t pid, struct proxy *fe,
     struct sb_holder *holder)
 {
 	for (int i = 0; i < st->nslots; i++) {
 		if (st->children[i].pid == 0) {
-			st->children[i] = (struct child){ pid, fe, holder };
+			st->children[i] = (struct child){ pid, fe, holder,
+			    fe == NULL };
+			if (fe == NULL) {
+				st->ncli++;
+				return;
+			}
 			st->nchildren++;
 			sb_add_process(1);
 			sb_add_frontend(fe, 1);
@@ -326,6 +340,10 @@ child_gone(struct server_state *st, pid_t pid)
 		if (c->pid != pid)
 			continue;
 		c->pid = 0;
+		if (c->cli) {
+			st->ncli--;
+			return;
+		}
 		st->nchildren--;
 		sb_add_process(-1);
 		if (c->fe != NULL)
@@ -336,6 +354,19 @@ child_gone(struct server_state *st, pid_t pid)
 	}
 }
 
+/* Any child, first: the parent's signal handlers and the directories
+ * it keeps open (pid file, configuration) are not the child's. The
+ * sockets are closed by each kind of child as it needs. */
+static void
+child_drop_parent_files(const struct server_state *st)
+{
+	reset_signals_in_child();
+	if (st->pidfile_name != NULL)
+		close(st->pidfile_dir);
+	if (st->cfg_dir >= 0)
+		close(st->cfg_dir);
+}
+
 /* ---- the health checker (check.c): a child, but no connection ---- */
 
 static void
@@ -343,12 +374,9 @@ checker_child_init(void *arg)
 {
 	struct server_state *st = arg;
 
-	reset_signals_in_child();
-	if (st->pidfile_name != NULL)
-		close(st->pidfile_dir);
-	if (st->cfg_dir >= 0)
-		close(st->cfg_dir);
+	child_drop_parent_files(st);
 	listeners_close(st->cfg);
+	clisock_close_in_child(st->cfg);
 }
 
 /* respawn: after a crash, at most one fork per CHECKER_RESPAWN_MS. */
@@ -410,25 +438,23 @@ kill_children(struct server_state *st)
 
 static void
 serve_child(struct server_state *st, struct listener *l, int fd,
-    struct sb_holder *holder)
+    struct sb_holder *holder, const struct track_ctx *trk)
 {
 	struct sockaddr_storage src, dst;
 	socklen_t slen = sizeof(src), dlen = sizeof(dst);
 
 	sb_holder_enter(holder);
-	reset_signals_in_child();
-	if (st->pidfile_name != NULL)
-		close(st->pidfile_dir);
-	if (st->cfg_dir >= 0)
-		close(st->cfg_dir);
+	child_drop_parent_files(st);
 	listeners_close_in_child(st->cfg);
+	clisock_close_in_child(st->cfg);
+	session_catch_shutdown();
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	if (getpeername(fd, (struct sockaddr *)&src, &slen) < 0)
 		src.ss_family = AF_UNSPEC;
 	if (getsockname(fd, (struct sockaddr *)&dst, &dlen) < 0)
 		dst.ss_family = AF_UNSPEC;
-	session_serve(st->cfg, l->fe, fd, fd, &src, &dst, l);
+	session_serve(st->cfg, l->fe, fd, fd, &src, &dst, l, trk);
 	_exit(0);
 }
 
@@ -448,6 +474,7 @@ accept_burst(struct server_state *st, struct listener *l)
 	for (int n = 0; n < ACCEPT_BURST && may_accept(st, l); n++) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
 		struct sb_holder *holder;
+		struct track_ctx trk;
 		pid_t pid;
 
 		if (fd < 0) {
@@ -457,25 +484,80 @@ accept_burst(struct server_state *st, struct listener *l)
 			}
 			return 0;       /* EAGAIN, or the client is gone */
 		}
+		count_conn(l->fe);
+		/* tcp-request connection: a rejected client costs no fork */
+		if (!tcprules_accept(l->fe, fd, &trk)) {
+			count_conn_denied(l->fe);
+			continue;
+		}
 		/* Everything the child will be known by, before it exists:
 		 * a child the parent could not account for is not forked. */
 		if (child_room(st) < 0 ||
 		    (holder = sb_holder_claim()) == NULL) {
+			track_release_all(&trk);
 			close(fd);      /* logged */
 			continue;
 		}
+		/* its stick-table trackers end when it is reaped */
+		track_hold(&trk, holder);
 		pid = fork();
 		if (pid == 0)
-			serve_child(st, l, fd, holder);
+			serve_child(st, l, fd, holder, &trk);
 		if (pid < 0) {
 			log_warn("fork: connection closed");
 			sb_holder_release(holder);
 		} else {
+			sb_holder_set_pid(holder, pid);
 			child_add(st, pid, l->fe, holder);
 		}
 		close(fd);
 	}
 	return 0;
+}
+
+/* ---- the runtime sockets (cli.c): a child per connection ---- */
+
+static void __attribute__((noreturn))
+serve_cli(struct server_state *st, const struct stats_socket *ss, int fd)
+{
+	struct stats_socket mine = *ss;
+
+	child_drop_parent_files(st);
+	listeners_close_in_child(st->cfg);
+	clisock_close_in_child(st->cfg);
+	cli_serve(st->cfg, &mine, fd);
+}
+
+static int
+may_accept_cli(const struct server_state *st)
+{
+	return !st->stopping && st->ncli < st->cfg->stats_maxconn;
+}
+
+/* One connection at a time: the socket's clients are few. */
+static void
+accept_cli(struct server_state *st, struct stats_socket *ss)
+{
+	int fd = accept4(ss->fd, NULL, NULL, SOCK_CLOEXEC);
+	pid_t pid;
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("stats socket %s: accept", ss->path);
+		return;
+	}
+	if (child_room(st) < 0) {
+		close(fd);      /* logged */
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		serve_cli(st, ss, fd);
+	if (pid < 0)
+		log_warn("fork: stats socket connection closed");
+	else
+		child_add(st, pid, NULL, NULL);
+	close(fd);
 }
 
 /* ---- reload ---- */
@@ -520,7 +602,14 @@ reload(struct server_state *st)
 		config_free(cfg);
 		return;
 	}
-	if (scoreboard_init(cfg) < 0) {
+	/* tables whose definition did not change keep their entries */
+	if (track_tables_map(cfg, old) < 0 || scoreboard_init(cfg) < 0) {
+		log_warnx("reload: still running the previous configuration");
+		config_free(cfg);
+		return;
+	}
+	if (clisock_open(cfg, old) < 0) {
+		scoreboard_undo(cfg);
 		log_warnx("reload: still running the previous configuration");
 		config_free(cfg);
 		return;
@@ -528,12 +617,14 @@ reload(struct server_state *st)
 	if (listeners_open(cfg, old) < 0) {
 		/* The running configuration's scoreboard, and its checker,
 		 * go on as they were: the new one numbered cfg's proxies. */
+		clisock_abort(cfg);
 		scoreboard_undo(cfg);
 		log_warnx("reload: still running the previous configuration");
 		config_free(cfg);
 		return;
 	}
 	listeners_close(old);
+	clisock_commit(cfg, old);
 	sb_set_process(st->nchildren);
 	for (int i = 0; i < st->nslots; i++) {
 		struct child *c = &st->children[i];
@@ -558,6 +649,7 @@ static void
 stop(struct server_state *st, int code)
 {
 	listeners_close(st->cfg);
+	clisock_remove_all(st->cfg);
 	kill_children(st);
 	if (st->checker_pid > 0)
 		(void)kill(st->checker_pid, SIGTERM);
@@ -591,24 +683,32 @@ handle_signals(struct server_state *st)
 	}
 }
 
+/* The poll set: the signal pipe, the listeners, the runtime sockets. */
+static int
+poll_room(const struct config *cfg)
+{
+	return 1 + cfg->nlisteners + cfg->nstats_sockets;
+}
+
 static void
 accept_loop(struct server_state *st)
 {
-	int room = st->cfg->nlisteners + 1, pause_ms = -1;
+	int room = poll_room(st->cfg), pause_ms = -1;
 	struct pollfd *pfd = parent_table(NULL, 0, (size_t)room * sizeof(*pfd));
 	int *owner = parent_table(NULL, 0, (size_t)room * sizeof(*owner));
 
-	if (pfd == NULL || owner == NULL)       /* owner: listener # */
+	/* owner: listener #, or -1 - runtime socket # */
+	if (pfd == NULL || owner == NULL)
 		fatal("poll set");
 	for (;;) {
 		struct config *cfg = st->cfg;
 		unsigned swaps = st->cfg_swaps;
 		int n = 1;
 
-		if (room < cfg->nlisteners + 1) {
+		if (room < poll_room(cfg)) {
 			/* a reload added listeners */
 			size_t old_room = (size_t)room;
-			room = cfg->nlisteners + 1;
+			room = poll_room(cfg);
 			pfd = parent_table(pfd, old_room * sizeof(*pfd),
 			    (size_t)room * sizeof(*pfd));
 			owner = parent_table(owner, old_room * sizeof(*owner),
@@ -626,6 +726,14 @@ accept_loop(struct server_state *st)
 			pfd[n] = (struct pollfd){ l->fd, POLLIN, 0 };
 			owner[n++] = i;
 		}
+		for (int i = 0; i < cfg->nstats_sockets && may_accept_cli(st);
+		    i++) {
+			if (cfg->stats_sockets[i].fd < 0)
+				continue;
+			pfd[n] = (struct pollfd){ cfg->stats_sockets[i].fd,
+			    POLLIN, 0 };
+			owner[n++] = -1 - i;
+		}
 		if (poll(pfd, (nfds_t)n, pause_ms) < 0 && errno != EINTR)
 			fatal("poll");
 		pause_ms = -1;
@@ -638,7 +746,14 @@ accept_loop(struct server_state *st)
 			continue;       /* reloaded: cfg is freed, the poll
 					 * set stale */
 		for (int i = 1; i < n; i++) {
-			struct listener *l = &cfg->listeners[owner[i]];
+			struct listener *l;
+			if (owner[i] < 0) {
+				if (pfd[i].revents & POLLIN)
+					accept_cli(st,
+					    &cfg->stats_sockets[-1 - owner[i]]);
+				continue;
+			}
+			l = &cfg->listeners[owner[i]];
 			if ((pfd[i].revents & POLLIN) && l->fd >= 0 &&
 			    accept_burst(st, l) < 0)
 				pause_ms = EMFILE_PAUSE_MS;
@@ -674,8 +789,11 @@ start(struct config *cfg, const char *file, const char *pidfile,
 	if (listeners_open(cfg, NULL) < 0)
 		exit(EXIT_SYSTEM);
 	listeners_drop_unclaimed();
+	/* before the privileges go: owner and mode as asked */
+	if (clisock_open(cfg, NULL) < 0)
+		exit(EXIT_SYSTEM);
 	logtarget_open_config(cfg);
-	if (scoreboard_init(cfg) < 0)
+	if (track_tables_map(cfg, NULL) < 0 || scoreboard_init(cfg) < 0)
 		exit(EXIT_SYSTEM);
 	tzset();        /* the local time zone, read before any chroot */
 	if (cfg->daemon && !foreground)
@@ -684,6 +802,7 @@ start(struct config *cfg, const char *file, const char *pidfile,
 		write_pidfile(&st, pidfile, start_dir);
 	if ((failed = drop_privileges(cfg)) != NULL) {
 		log_warn("cannot drop privileges (%s)", failed);
+		clisock_remove_all(cfg);
 		remove_pidfile(&st);
 		exit(EXIT_SYSTEM);
 	}

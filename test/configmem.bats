@@ -72,6 +72,8 @@ big_config() {
 	defaults named
 	  mode http
 	  option forwardfor
+	  stats auth x:y
+	  stats realm R
 	defaults other from named
 	  bogus
 	frontend fe
@@ -83,8 +85,13 @@ big_config() {
 	  use_backend nosuch if b
 	  default_backend nosuch2
 	  option bogus
-	  http-request deny
+	  http-after-response set-header X-A b
+	  stats auth
 	  stats auth a:b
+	  stats uri /s
+	  stats admin if b
+	  stats scope .
+	  http-request use-service prometheus-exporter if b
 	backend be
 	  server s1 127.0.0.1:99999
 	  server s2 127.0.0.1:1 weight 300 redir http://x
@@ -167,7 +174,7 @@ vm_kb() {
 	free_ports 1; PPORT=${PORTS[0]}
 	big_config "$PPORT" "$BPORT_www" > "$W/valid.cfg"
 	# as big, with its one error at the end: all of it is built, then freed
-	{ cat "$W/valid.cfg"; echo "    http-request deny"; } > "$W/invalid.cfg"
+	{ cat "$W/valid.cfg"; echo "    http-after-response set-header X-A b"; } > "$W/invalid.cfg"
 	start_proxy < "$W/valid.cfg"
 	reloads 20 "$W/invalid.cfg" "$W/valid.cfg"
 	rss0=$(vm_kb VmRSS); data0=$(vm_kb VmData)
@@ -193,12 +200,12 @@ www_proxy() {
 @test "SIGHUP with a refused keyword keeps the running configuration" {
 	www_proxy
 	sed -e 's/default_backend www/default_backend ws/' \
-	    -e '/^frontend/a\    http-request deny if { path_beg /admin }' \
+	    -e '/^frontend/a\    http-after-response set-header X-A b if { path_beg /admin }' \
 	    "$W/proxy.cfg" > "$W/new.cfg"
 	cp "$W/new.cfg" "$W/proxy.cfg"
 	kill -HUP "$PROXY_PID"
 	wait_for_line "$W/proxy.err" 'is invalid; still running the previous configuration'
-	grep -q "proxy.cfg:[0-9]*: 'http-request' is not implemented by wsproxy" "$W/proxy.err"
+	grep -q "proxy.cfg:[0-9]*: 'http-after-response' is not implemented by wsproxy" "$W/proxy.err"
 	run http_get /admin
 	[[ "$output" == "HTTP/1.1 200"* ]]
 	[[ "$output" == *"backend=www"* ]]

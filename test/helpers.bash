@@ -136,9 +136,23 @@ handshakes() {
 
 # ---- servers and the proxy ----
 
-# free_ports N: sets PORTS to N ports nobody listens on.
+# free_ports N: sets PORTS to N ports nobody listens on, none of them
+# handed out before in this test (GIVEN_PORTS).
 free_ports() {
-	mapfile -t PORTS < <("$T/freeport" "${1:-1}")
+	local want=${1:-1} port fresh
+	PORTS=()
+	while [ "${#PORTS[@]}" -lt "$want" ]; do
+		mapfile -t fresh < <("$T/freeport" "$want")
+		[ "${#fresh[@]}" -gt 0 ] || return 1
+		for port in "${fresh[@]}"; do
+			# a port handed out earlier in this test may still be
+			# unbound (a "dead" server's): never hand it out twice
+			[[ " ${GIVEN_PORTS[*]} ${PORTS[*]} " == *" $port "* ]] &&
+				continue
+			[ "${#PORTS[@]}" -lt "$want" ] && PORTS+=("$port")
+		done
+	done
+	GIVEN_PORTS+=("${PORTS[@]}")
 }
 
 # start_backend NAME [extra args]: sets BPORT_<NAME>; logs what it got

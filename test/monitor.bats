@@ -59,7 +59,8 @@ monitor_proxy() {
 exact() {
 	local want
 	want=$(printf "$1"; echo .)
-	got=$(raw -t 3000; echo .)
+	# the whole answer: no more once it has been quiet for 300 ms
+	got=$(raw -t 3000 -q 300; echo .)
 	[ "$got" = "$want" ] || {
 		echo "want: $(printf '%q' "$want")" >&2
 		echo "got:  $(printf '%q' "$got")" >&2

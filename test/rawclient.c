@@ -1,13 +1,18 @@
 /*
  * rawclient - send raw bytes to a TCP port, print what comes back.
  *
- * Usage: rawclient [-a ADDR] -p PORT [-s] [-t MS] [-d MS] [-S]
+ * Usage: rawclient [-a ADDR] [-b SRC] -p PORT [-s] [-t MS] [-q MS] [-d MS] [-S]
  *
  *   -a ADDR  IPv4 or IPv6 literal (default 127.0.0.1; "::1" or "[::1]")
+ *   -b SRC   bind the client's side to the address SRC (any port) first,
+ *            e.g. 127.0.0.2, to be another client for source rules
  *   -p PORT  port (required)
  *   -s       half-close (shutdown(SHUT_WR)) after everything was sent
  *   -t MS    idle timeout (default 5000): stop when nothing arrived and
  *            nothing could be sent for MS ms
+ *   -q MS    once something arrived, the idle timeout is MS instead:
+ *            for an answer that comes whole on a connection the server
+ *            keeps open (keep-alive), without waiting out -t after it
  *   -d MS    split stdin on "@@@" and send the pieces MS ms apart (the
  *            separators are not sent)
  *   -S       print "elapsed=<ms>" on stderr at the end (from connect to
@@ -19,7 +24,8 @@
  * The idle timeout does not run during the -d pauses.
  *
  * Exit status: 0 EOF; 1 other errors; 2 could not connect (refused etc.);
- * 3 idle timeout; 5 connection reset by the peer; 64 usage error.
+ * 3 idle timeout; 5 connection reset by the peer (also when the reset
+ * came as the connect completed); 64 usage error.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -41,9 +47,11 @@ enum { EXIT_EOF = 0, EXIT_FAIL = 1, EXIT_CONNECT = 2, EXIT_IDLE = 3,
        EXIT_RESET = 5, EXIT_USAGE = 64 };
 
 /* Command line, set once in main(). */
-static const char *g_addr = "127.0.0.1", *g_port;
+static const char *g_addr = "127.0.0.1", *g_port, *g_src;
 static int g_half_close, g_show_elapsed;
 static long g_idle_ms = 5000, g_delay_ms = -1;   /* -1: no -d */
+static long g_quiet_ms = -1;                      /* -1: no -q */
+static int g_received;                            /* a byte arrived */
 
 /* ------------------------------------------------------------------ */
 /* Input                                                              */
@@ -110,6 +118,16 @@ static size_t split_input(const char *in, size_t len, struct piece **out)
 /* Connection                                                         */
 /* ------------------------------------------------------------------ */
 
+/* -b: the source address, any port. */
+static void bind_source(int fd)
+{
+    struct addrinfo *src = resolve_numeric(g_src, "0", EXIT_USAGE);
+
+    if (bind(fd, src->ai_addr, src->ai_addrlen) < 0)
+        die_errno("bind");
+    freeaddrinfo(src);
+}
+
 /* Non-blocking connect bounded by the idle timeout. */
 static int connect_to(void)
 {
@@ -118,6 +136,8 @@ static int connect_to(void)
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0)
         die_errno("socket");
+    if (g_src)
+        bind_source(fd);
     int err = 0;
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
         err = errno;
@@ -135,6 +155,10 @@ static int connect_to(void)
                 die_errno("getsockopt SO_ERROR");
         }
     }
+    /* Accepted, then reset before we could see it established (a
+     * tcp-request connection reject): a reset, not a refusal. */
+    if (err == ECONNRESET)
+        fail(EXIT_RESET, "connection reset by peer");
     if (err)
         fail(EXIT_CONNECT, "connect to %s port %s: %s", g_addr, g_port, strerror(err));
     freeaddrinfo(ai);
@@ -221,6 +245,7 @@ static int receive_some(int fd, long long t0)
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
         write_stdout(buf, (size_t)n);
+        g_received = 1;
         return 1;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -240,7 +265,8 @@ static long long poll_timeout(const struct sender *s, long long now, long long l
 {
     if (!s->done && s->left == 0 && s->next < s->npieces)
         return s->next_at - now > 0 ? s->next_at - now : 0;
-    return last_activity + g_idle_ms - now;
+    long long idle = g_received && g_quiet_ms >= 0 ? g_quiet_ms : g_idle_ms;
+    return last_activity + idle - now;
 }
 
 static void run(int fd, struct piece *pieces, size_t npieces)
@@ -277,7 +303,7 @@ static void run(int fd, struct piece *pieces, size_t npieces)
 
 _Noreturn static void usage(void)
 {
-    fprintf(stderr, "usage: rawclient [-a ADDR] -p PORT [-s] [-t MS] [-d MS] [-S]\n");
+    fprintf(stderr, "usage: rawclient [-a ADDR] [-b SRC] -p PORT [-s] [-t MS] [-q MS] [-d MS] [-S]\n");
     exit(EXIT_USAGE);
 }
 
@@ -295,12 +321,14 @@ int main(int argc, char **argv)
 {
     int c;
     util_prog = "rawclient";
-    while ((c = getopt(argc, argv, "a:p:st:d:S")) != -1) {
+    while ((c = getopt(argc, argv, "a:b:p:st:q:d:S")) != -1) {
         switch (c) {
         case 'a': g_addr = optarg; break;
+        case 'b': g_src = optarg; break;
         case 'p': g_port = optarg; break;
         case 's': g_half_close = 1; break;
         case 't': g_idle_ms = parse_ms(optarg); break;
+        case 'q': g_quiet_ms = parse_ms(optarg); break;
         case 'd': g_delay_ms = parse_ms(optarg); break;
         case 'S': g_show_elapsed = 1; break;
         default: usage();

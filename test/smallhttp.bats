@@ -309,9 +309,9 @@ chunked_server() {
 	config_says $'backend be\n    timeout server-fin 25d' \
 		"timer overflow in argument '25d' to 'timeout server-fin' (maximum value is 2147483647 ms or ~24.8 days)"
 	[ "$status" -ne 0 ]
-	config_says $'backend be\n    timeout tarpit 1s' \
-		"'timeout tarpit' is not implemented yet; ignored."
-	[ "$status" -eq 0 ]
+	config_says $'backend be\n    timeout tarpit 25d' \
+		"timer overflow in argument '25d' to 'timeout tarpit' (maximum value is 2147483647 ms or ~24.8 days)"
+	[ "$status" -ne 0 ]
 	config_says $'backend be\n    timeout client-fin 1s\n    timeout server-fin 2s\n    timeout server-fin 3s' \
 		"overwriting 'timeout server-fin' which was already specified"
 }

@@ -3,7 +3,7 @@
  *
  * Usage: wsclient -p PORT [-a ADDR] [-H HOST] [-u PATH] [-e 'Name: value']...
  *                 [-n COUNT] [-s SIZE] [-b | -t] [-f FRAGS] [-c CONC]
- *                 [-w MS] [-W MS] [-g TEXT] [-T MS] [-q]
+ *                 [-w MS] [-W MS] [-g TEXT] [-T MS] [-q] [-S SRC]
  *
  *   -p PORT   port to connect to (required)
  *   -a ADDR   IPv4 or IPv6 literal (default 127.0.0.1; "::1" or "[::1]")
@@ -25,6 +25,8 @@
  *   -T MS     timeout for the whole run (default 10000), idle times
  *             of -w/-W are added on top
  *   -q        do not print the response head
+ *   -S SRC    connect from the address SRC (e.g. 127.0.0.7: the stick
+ *             table tests' clients)
  *
  * Output (stdout): the response head as received, "backend=<X-Backend>",
  * "ok N messages".  With -c only "ok CONC clients" or "FAILED K of CONC
@@ -73,7 +75,7 @@ enum { EXIT_FAIL = 1, EXIT_HANDSHAKE = 2, EXIT_CLOSED = 3, EXIT_TIMEOUT = 4,
 
 /* Command line, set once in main(). */
 static struct {
-    const char *addr, *port, *host, *path, *greeting;
+    const char *addr, *port, *host, *path, *greeting, *source;
     const char **extra;
     int nextra;
     long count, frags, conc, idle_before, idle_after, timeout_ms;
@@ -375,6 +377,12 @@ static int connect_to(const char *addr, const char *port, long long deadline)
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0)
         die_errno("socket");
+    if (opt.source != NULL) {
+        struct addrinfo *src = resolve_numeric(opt.source, "0", EXIT_USAGE);
+        if (bind(fd, src->ai_addr, src->ai_addrlen) < 0)
+            fail(EXIT_FAIL, "bind to %s: %s", opt.source, strerror(errno));
+        freeaddrinfo(src);
+    }
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
         if (errno != EINPROGRESS)
             fail(EXIT_FAIL, "connect to %s port %s: %s", addr, port, strerror(errno));
@@ -766,7 +774,7 @@ static void parse_args(int argc, char **argv)
     opt.extra = calloc((size_t)argc, sizeof *opt.extra);
     if (!opt.extra)
         fail(EXIT_FAIL, "out of memory");
-    while ((c = getopt(argc, argv, "p:a:H:u:e:n:s:btf:c:w:W:g:T:q")) != -1) {
+    while ((c = getopt(argc, argv, "p:a:H:u:e:n:s:btf:c:w:W:g:T:qS:")) != -1) {
         switch (c) {
         case 'p': opt.port = optarg; break;
         case 'a': opt.addr = optarg; break;
@@ -784,6 +792,7 @@ static void parse_args(int argc, char **argv)
         case 'g': opt.greeting = optarg; break;
         case 'T': opt.timeout_ms = parse_num(optarg, 1, 86400000); break;
         case 'q': opt.quiet = 1; break;
+        case 'S': opt.source = optarg; break;
         default: usage();
         }
     }

@@ -6,7 +6,7 @@
 # left as it was, wherever the include line sits.
 #
 #   make fuzz                      build test/fuzz/fuzz_{request,response,
-#                                  chunked,config,proxy}
+#                                  chunked,config,proxy,logfmt}
 #   make fuzz-run [FUZZ_SECONDS=600] [FUZZ_TARGETS=config]
 #                                  fuzz each target in turn (never in
 #                                  parallel); new inputs go to $(FUZZ_WORK)
@@ -24,7 +24,7 @@ FUZZ_WARN    ?= -Wall -Wextra
 FUZZ_SECONDS ?= 60
 FUZZ_WORK    ?= /tmp/fuzz-work
 FUZZ_FLAGS   ?= -timeout=5 -rss_limit_mb=2048 -print_final_stats=1
-FUZZ_TARGETS ?= request response chunked config proxy
+FUZZ_TARGETS ?= request response chunked config proxy logfmt
 
 FUZZ_DIR  = test/fuzz
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
@@ -32,20 +32,27 @@ FUZZ_HDRS = $(wildcard *.h) $(FUZZ_DIR)/fuzz_common.h
 
 # The proxy's sources each target links (never wsproxy.c: it has main).
 FUZZ_SRCS_request  = http.c framing.c acl.c match.c aclregex.c net.c \
-                     kwtable.c
+                     kwtable.c userlist.c stkfetch.c sticktable.c log.c \
+                     logtarget.c
 FUZZ_SRCS_response = http.c framing.c
 FUZZ_SRCS_chunked  = http.c framing.c
 FUZZ_SRCS_config   = config.c cfgwords.c cfgglobal.c cfgproxy.c \
                      cfgoption.c cfgserver.c cfgreply.c acl.c match.c \
                      aclregex.c http.c framing.c net.c log.c logtarget.c \
-                     kwtable.c cfgrules.c logfmt.c redirect.c userlist.c
+                     kwtable.c cfgrules.c logfmt.c redirect.c userlist.c \
+                     cfgredirect.c cfgtcprules.c \
+                     cfguserlist.c cfgstick.c stkfetch.c \
+                     sticktable.c
 FUZZ_SRCS_proxy    = proxyproto.c buf.c
+FUZZ_SRCS_logfmt   = logfmt.c http.c net.c kwtable.c stkfetch.c \
+                     sticktable.c log.c logtarget.c
 
 # Functions the harnesses stand in for (see the comments in each .c).
-FUZZ_LDFLAGS_request = -Wl,--wrap=getaddrinfo
+# (-lcrypt: match.c and cfguserlist.c check passwords with crypt_r)
+FUZZ_LDFLAGS_request = -Wl,--wrap=getaddrinfo -lcrypt
 FUZZ_LDFLAGS_config  = -Wl,--wrap=getaddrinfo,--wrap=log_plain,--wrap=fopen \
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray \
-    -Wl,--wrap=strdup,--wrap=strndup,--wrap=free
+    -Wl,--wrap=strdup,--wrap=strndup,--wrap=free,--wrap=crypt_r -lcrypt
 
 # Run-time options per target. No leak detection for fuzz_config: acl.c's
 # parser leaves blocks behind on some errors (the harness releases them).
@@ -53,6 +60,7 @@ FUZZ_RUNFLAGS_request  = -dict=$(FUZZ_DIR)/dict/http.dict
 FUZZ_RUNFLAGS_response = -dict=$(FUZZ_DIR)/dict/http.dict
 FUZZ_RUNFLAGS_chunked  = -dict=$(FUZZ_DIR)/dict/chunked.dict
 FUZZ_RUNFLAGS_config   = -dict=$(FUZZ_DIR)/dict/config.dict -detect_leaks=0
+FUZZ_RUNFLAGS_logfmt   = -dict=$(FUZZ_DIR)/dict/logfmt.dict
 
 fuzz: $(FUZZ_BINS)
 
@@ -61,6 +69,7 @@ $(FUZZ_DIR)/fuzz_response: $(FUZZ_SRCS_response)
 $(FUZZ_DIR)/fuzz_chunked:  $(FUZZ_SRCS_chunked)
 $(FUZZ_DIR)/fuzz_config:   $(FUZZ_SRCS_config)
 $(FUZZ_DIR)/fuzz_proxy:    $(FUZZ_SRCS_proxy)
+$(FUZZ_DIR)/fuzz_logfmt:   $(FUZZ_SRCS_logfmt)
 
 # A static pattern rule is an explicit rule: it wins over the top
 # Makefile's "test/%: test/%.c" helper rule. The sources define

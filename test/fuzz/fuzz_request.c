@@ -256,7 +256,7 @@ one_request(const char *buf, size_t len, int v6_client)
 	struct http_hdr hdrs[HTTP_DEFAULT_MAXHDR];
 	struct http_msg msg;
 	struct sockaddr_storage src;
-	struct acl_input in;
+	struct acl_input in = { 0 };
 	struct http_out out = { 0 };
 	struct http_fwd_opts opts;
 	const char *path;
