@@ -42,7 +42,7 @@ FUZZ_SRCS_config   = config.c cfgwords.c cfgglobal.c cfgproxy.c \
                      kwtable.c cfgrules.c logfmt.c redirect.c userlist.c \
                      cfgredirect.c cfgtcprules.c \
                      cfguserlist.c cfgstick.c stkfetch.c \
-                     sticktable.c
+                     sticktable.c cfgstats.c
 FUZZ_SRCS_proxy    = proxyproto.c buf.c
 FUZZ_SRCS_logfmt   = logfmt.c http.c net.c kwtable.c stkfetch.c \
                      sticktable.c log.c logtarget.c
