@@ -7,9 +7,8 @@
 
 load helpers
 
-setup_file() {
-	command -v socat >/dev/null || skip "the runtime socket tests need socat"
-}
+# the runtime socket is spoken to with socat
+TEST_NEEDS=socat
 
 cli() {
 	printf '%s\n' "$1" | socat -t 5 stdio "UNIX-CONNECT:$W/admin.sock"

@@ -19,6 +19,13 @@ setup() {
 	INETD_PIDS=()
 	BACKENDS=()
 	W="$BATS_TEST_TMPDIR"
+	# a file sets TEST_NEEDS="cmd..." for the programs all its tests
+	# need (bats 1.8 cannot skip from setup_file)
+	local cmd
+	for cmd in ${TEST_NEEDS:-}; do
+		command -v "$cmd" >/dev/null ||
+			skip "these tests need $cmd, which is not installed"
+	done
 }
 
 teardown() {
