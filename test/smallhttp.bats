@@ -197,28 +197,35 @@ server_fin_run() {
 }
 
 # client_fin_run [FRONTEND_LINES]: the server sends its FIN 300 ms after
-# the upgrade; the client never closes (its stdin lasts 6 s).
+# the upgrade; the client never closes: socat's stdin is a FIFO the test
+# holds open until the session's log line is there. Sets TA and TSC.
 client_fin_run() {
+	local hold
 	printf "$SWITCH" > "$W/switch"
 	start_script_server "cat $W/switch; sleep 0.3"
 	printf '%s\n' "$1" > "$W/fe.lines"
 	SERVER=127.0.0.1:$SPORT BACKEND_LINES='    timeout tunnel 3s' \
 		start_small_proxy < "$W/fe.lines"
-	{ printf "$UPGRADE_REQ"; sleep 6; } |
-		timeout 8 socat -t 8 - TCP:127.0.0.1:"$PPORT" > "$W/out" || true
+	mkfifo "$W/client.in"
+	timeout 8 socat -t 8 - TCP:127.0.0.1:"$PPORT" < "$W/client.in" \
+		> "$W/out" 2>/dev/null 3>&- &
+	STARTED_PIDS+=("$!")
+	exec {hold}> "$W/client.in"
+	printf "$UPGRADE_REQ" >&"$hold"
+	wait_for_line "$W/log1.udp" '"GET /t ' 80
+	exec {hold}>&-
+	tunnel_ta
 	grep -q '101 Switching' "$W/out"
 }
 
 @test "timeout client-fin: once the server's FIN is passed on, a silent client is dropped after client-fin" {
 	client_fin_run '    timeout client-fin 700ms'
-	tunnel_ta
 	[ "$TSC" = cD-- ]
 	[ "$TA" -ge 900 ] && [ "$TA" -le 2500 ]
 }
 
 @test "without timeout client-fin, the half-closed tunnel keeps timeout tunnel" {
 	client_fin_run ''
-	tunnel_ta
 	[ "$TSC" = cD-- ]
 	[ "$TA" -ge 3000 ]
 }
@@ -254,7 +261,7 @@ client_fin_run() {
 	head='POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n'
 	printf "$head" | "$T/rawclient" -p "$PPORT" -t 1200 > "$W/interim" || true
 	[ ! -s "$W/interim" ]
-	printf "$head@@@hello" | "$T/rawclient" -p "$PPORT" -d 1200 -t 3000 > "$W/out" || true
+	printf "$head@@@hello" | "$T/rawclient" -p "$PPORT" -d 1200 -t 3000 -q 300 > "$W/out" || true
 	[[ "$(cat "$W/out")" == "HTTP/1.1 200 OK"*ok ]]
 }
 
@@ -322,8 +329,10 @@ chunked_server() {
 body_fin_run() {
 	printf '%s\n' "$1" > "$W/fe.lines"
 	CLIENT_TIMEOUT=3s start_small_proxy < "$W/fe.lines"
+	# the pipe nobody reads lasts until the log line is there
 	printf 'GET /big/200000000 HTTP/1.1\r\nHost: x\r\n\r\n' |
-		{ socat -t 8 - TCP:127.0.0.1:"$PPORT" 3>&- || true; } | sleep 4.5
+		{ socat -t 8 - TCP:127.0.0.1:"$PPORT" 3>&- || true; } | sleep 8 3>&- &
+	STARTED_PIDS+=("$!")
 	wait_for 80 grep -q '"GET /big/' "$W/log1.udp"
 	local re=' [0-9-]+/[0-9-]+/[0-9-]+/[0-9-]+/([0-9]+) 200 [0-9]+ - - (....) '
 	[[ "$(grep '"GET /big/' "$W/log1.udp")" =~ $re ]]
