@@ -23,12 +23,6 @@
 set -u
 set -o pipefail
 
-if [ $# -gt 0 ]; then
-	sed -n '2,/^set -u/p' "$0" | sed -n 's/^# \{0,1\}//p'
-	[ "$1" = -h ] && exit 0
-	exit 64
-fi
-
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 cd "$top" || exit 1
 
@@ -37,6 +31,9 @@ ROUNDS=${HS_ROUNDS:-3}
 FORKS=${HS_FORKS:-2000}
 
 die() { echo "handshake: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_help "$@"
 
 if LC_ALL=C readelf -l ./wsproxy 2>/dev/null | grep -q 'program interpreter'; then
 	build=dynamic floor=bench/forkfloor
@@ -51,7 +48,7 @@ if grep -q -a -e __asan_init -e __ubsan_handle ./wsproxy; then
 fi
 
 tmp=$(mktemp -d) || exit 1
-backend_pid= proxy_pid=
+backend_pid='' proxy_pid=''
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
 	[ -z "$proxy_pid" ] || { kill -TERM "$proxy_pid"; wait "$proxy_pid"; } 2>/dev/null
@@ -60,28 +57,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_port() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
-
-# every child of the proxy reaped: its costs are in cutime/cminflt now
-wait_reaped() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -z "$(ps -o pid= --ppid "$proxy_pid")" ] && return 0
-		sleep 0.05
-	done
-	die "the proxy still has children"
-}
 
 # "ticks faults parent_ticks parent_faults user_ticks" of the proxy's
 # parent and its reaped children
@@ -93,9 +68,6 @@ account() {
 		    $12 + $13, $8 + $10, $12 + $14 }'
 }
 
-field() {
-	sed -n "s/.*[ ^]$1=\([0-9.]*\).*/\1/p" <<< " $2" | head -1
-}
 
 median() {
 	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'

@@ -40,12 +40,6 @@
 set -u
 set -o pipefail
 
-if [ $# -gt 0 ]; then
-	sed -n '2,/^set -u/p' "$0" | sed -n 's/^# \{0,1\}//p'
-	[ "$1" = -h ] && exit 0
-	exit 64
-fi
-
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 cd "$top" || exit 1
 
@@ -56,6 +50,9 @@ FLOOD_SRC=127.0.0.2
 
 die() { echo "limits: $*" >&2; exit 1; }
 note() { echo "limits: $*" >&2; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_help "$@"
 
 for f in ./wsproxy bench/loadgen bench/echod test/flood test/freeport; do
 	[ -x "$f" ] || die "$f is missing: make wsproxy helpers bench/loadgen bench/echod"
@@ -82,27 +79,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_port() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# until the proxy has no child left (zombies included): all reaped,
-# their CPU in the parent's cutime/cstime
-wait_reaped() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -z "$(ps -o pid= --ppid "$proxy_pid")" ] && return 0
-		sleep 0.05
-	done
-	die "the proxy still has children: $(ps -o pid=,stat= --ppid "$proxy_pid" | head -5 | tr '\n' ' ')"
-}
-
 # the proxy's CPU ticks so far: parent + reaped children
 cpu_ticks() {
 	# fields after "(comm)": 14 utime, 15 stime, 16 cutime, 17 cstime
@@ -114,10 +90,6 @@ machine_jiffies() {
 	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat
 }
 
-# key=value of a RESULT or total line
-field() {
-	sed -n "s/.*[ ^]$1[= ]\([0-9.]*\).*/\1/p" <<< " $2" | head -1
-}
 
 read -r WS_PORT < <(test/freeport 1)
 bench/echod -p "$WS_PORT" -n ws 2>"$OUT/limits-echod.log" &

@@ -31,13 +31,6 @@
 set -u
 set -o pipefail
 
-if [ $# -gt 0 ]; then
-	# -h (or anything): the comment above is the manual
-	sed -n '2,/^set -u/p' "$0" | sed -n 's/^# \{0,1\}//p'
-	[ "$1" = -h ] && exit 0
-	exit 64
-fi
-
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 cd "$top" || exit 1
 
@@ -57,6 +50,9 @@ FREEPORT=test/freeport
 
 die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_help "$@"
 
 for f in ./wsproxy "$LOADGEN" "$FREEPORT"; do
 	[ -x "$f" ] || die "$f is missing: run 'make bench' (or make wsproxy helpers bench/loadgen bench/echod)"
@@ -169,18 +165,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Ready = it accepts a TCP connection (bash's /dev/tcp, no client needed).
-wait_port() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
 
 freeport() {
 	"$FREEPORT" "$1" | tr '\n' ' ' || die "test/freeport failed"
