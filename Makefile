@@ -32,7 +32,7 @@ BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \
                test/udpsink test/sdlaunch test/ppeer test/lftest \
-               test/cryptpw test/stktest test/flood
+               test/cryptpw test/stktest test/flood test/sockopt
 
 all: wsproxy
 

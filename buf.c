@@ -47,13 +47,6 @@ pages_map(size_t len)
 }
 
 void
-pages_unmap(void *p, size_t len)
-{
-	if (p != NULL)
-		(void)munmap(p, page_round(len));
-}
-
-void
 pages_release(void *p, size_t len)
 {
 	/* Advice only: on failure the pages simply stay. */
@@ -68,13 +61,6 @@ buf_alloc(struct buf *b, size_t cap)
 	b->start = b->len = 0;
 	b->touched = 1;         /* callers may read into it directly */
 	return b->data ? 0 : -1;
-}
-
-void
-buf_free(struct buf *b)
-{
-	pages_unmap(b->data, b->cap);
-	b->data = NULL;
 }
 
 void

@@ -18,9 +18,9 @@ struct buf {
 };
 
 /* data is a mapping of its own, so that an idle tunnel can hand its
- * pages back to the kernel; buf_free() unmaps it. */
+ * pages back to the kernel; it lasts as long as the process (a child,
+ * which exits when its connection ends). */
 int  buf_alloc(struct buf *b, size_t cap);
-void buf_free(struct buf *b);
 void buf_consume(struct buf *b, size_t n);
 
 /* Room to read into, moving pending bytes to the front if needed. */
@@ -33,7 +33,6 @@ void buf_trim(struct buf *b);
  * allocates per connection; pages_release() gives the pages back while
  * keeping the mapping (they read as zeros afterwards). */
 void *pages_map(size_t len);
-void  pages_unmap(void *p, size_t len);
 void  pages_release(void *p, size_t len);
 
 /* Milliseconds of CLOCK_MONOTONIC: for timeouts and durations only. */

@@ -407,6 +407,9 @@ net_listen(const struct net_addr *addr, int backlog)
 		goto err;
 	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0)
 		goto err;
+	/* Accepted sockets inherit it (Linux), so a child need not set it. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		goto err;
 	if (listen(fd, backlog) < 0)
 		goto err;
 	if (net_set_nonblock(fd) < 0)

@@ -785,9 +785,11 @@ scratch_init(struct session *s)
 	    0, arena_cap, 0 };
 }
 
+/* accepted: the client's socket comes from the accept loop, already
+ * non-blocking and with TCP_NODELAY (net_listen); else (inetd) make it so. */
 static void
 session_init(struct session *s, const struct config *cfg,
-    const struct proxy *fe, int rfd, int wfd)
+    const struct proxy *fe, int rfd, int wfd, int accepted)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
@@ -805,17 +807,23 @@ session_init(struct session *s, const struct config *cfg,
 	    fe->ncaps[CAPTURE_REQ], (size_t)cfg->bufsize);
 	capture_init(&s->caps[CAPTURE_RESP], fe->caps[CAPTURE_RESP],
 	    fe->ncaps[CAPTURE_RESP], (size_t)cfg->bufsize);
+	if (accepted)
+		return;
 	(void)net_set_nonblock(rfd);
-	(void)net_set_nonblock(wfd);
+	if (wfd != rfd)
+		(void)net_set_nonblock(wfd);
 	net_set_nodelay(wfd);
 }
 
+/*
+ * The buffers and the scratch mapping are left to exit, which comes
+ * next (session.h): unmapping them here cost three munmap()s, each with
+ * a TLB flush that can interrupt the other CPU, for pages exit frees
+ * anyway.
+ */
 static void
 session_free(struct session *s)
 {
-	buf_free(&s->cbuf);
-	buf_free(&s->sbuf);
-	pages_unmap(s->scratch, s->scratch_len);
 	capture_free(&s->caps[CAPTURE_REQ]);
 	capture_free(&s->caps[CAPTURE_RESP]);
 }
@@ -848,7 +856,7 @@ session_serve(const struct config *cfg, const struct proxy *fe, int rfd,
 	struct session s;
 	size_t head_len;
 
-	session_init(&s, cfg, fe, rfd, wfd);
+	session_init(&s, cfg, fe, rfd, wfd, l != NULL);
 	s.src = *src;
 	s.dst = *dst;
 	if (trk != NULL)

@@ -436,25 +436,24 @@ kill_children(struct server_state *st)
 			(void)kill(st->children[i].pid, SIGTERM);
 }
 
+/* src: the client's address, as accept4() gave it. */
 static void
 serve_child(struct server_state *st, struct listener *l, int fd,
-    struct sb_holder *holder, const struct track_ctx *trk)
+    const struct sockaddr_storage *src, struct sb_holder *holder,
+    const struct track_ctx *trk)
 {
-	struct sockaddr_storage src, dst;
-	socklen_t slen = sizeof(src), dlen = sizeof(dst);
+	struct sockaddr_storage dst;
+	socklen_t dlen = sizeof(dst);
 
 	sb_holder_enter(holder);
 	child_drop_parent_files(st);
 	listeners_close_in_child(st->cfg);
 	clisock_close_in_child(st->cfg);
 	session_catch_shutdown();
-	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
-	if (getpeername(fd, (struct sockaddr *)&src, &slen) < 0)
-		src.ss_family = AF_UNSPEC;
 	if (getsockname(fd, (struct sockaddr *)&dst, &dlen) < 0)
 		dst.ss_family = AF_UNSPEC;
-	session_serve(st->cfg, l->fe, fd, fd, &src, &dst, l, trk);
+	session_serve(st->cfg, l->fe, fd, fd, src, &dst, l, trk);
 	_exit(0);
 }
 
@@ -472,7 +471,12 @@ static int
 accept_burst(struct server_state *st, struct listener *l)
 {
 	for (int n = 0; n < ACCEPT_BURST && may_accept(st, l); n++) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+		struct sockaddr_storage src;
+		socklen_t slen = sizeof(src);
+		/* Non-blocking from the start, as the child wants it; the
+		 * listener's TCP_NODELAY is inherited (net_listen). */
+		int fd = accept4(l->fd, (struct sockaddr *)&src, &slen,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct sb_holder *holder;
 		struct track_ctx trk;
 		pid_t pid;
@@ -502,7 +506,7 @@ accept_burst(struct server_state *st, struct listener *l)
 		track_hold(&trk, holder);
 		pid = fork();
 		if (pid == 0)
-			serve_child(st, l, fd, holder, &trk);
+			serve_child(st, l, fd, &src, holder, &trk);
 		if (pid < 0) {
 			log_warn("fork: connection closed");
 			sb_holder_release(holder);

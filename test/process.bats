@@ -126,6 +126,51 @@ children_of() {
 	grep -q "killed by signal 9" "$W/proxy.err"
 }
 
+@test "a child's client socket comes from accept non-blocking and with TCP_NODELAY" {
+	start_simple_proxy < /dev/null
+	"$T/wsclient" -p "$PPORT" -q -n 1 -w 1500 > "$W/a.out" 2>&1 &
+	a=$!
+	wait_for 50 handshakes 1
+	child=$(children_of "$PROXY_PID" | head -1)
+	run "$T/sockopt" "$child" "$PPORT"
+	[ "$status" -ne 77 ] || skip "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s' "$output" | head -1)" ]   # one socket
+	[[ "$output" == *" nodelay=1 nonblock=1" ]]
+	wait "$a"
+}
+
+# The parent's handlers are not the child's (reset_signals_in_child).
+@test "a child dies of TERM, INT, HUP and USR1 as by default, and ignores CHLD" {
+	start_simple_proxy < /dev/null
+	n=0
+	for sig in CHLD TERM INT HUP USR1; do
+		idle=3000; [ "$sig" != CHLD ] || idle=500
+		"$T/wsclient" -p "$PPORT" -q -n 1 -w "$idle" > "$W/$sig.out" 2>&1 &
+		client=$!
+		n=$((n + 1))
+		wait_for 50 handshakes "$n"
+		child=$(children_of "$PROXY_PID" | head -1)
+		[ -n "$child" ]
+		kill -"$sig" "$child"
+		rc=0; wait "$client" || rc=$?
+		if [ "$sig" = CHLD ]; then
+			[ "$rc" -eq 0 ]         # the tunnel went on to its end
+		else
+			[ "$rc" -ne 0 ]         # closed under it
+			wait_for 50 no_children "$PROXY_PID"
+		fi
+	done
+	# the parent says how they ended (not for TERM: that is its own)
+	for sig in INT HUP USR1; do
+		grep -q "killed by signal $(kill -l "$sig")\$" "$W/proxy.err"
+	done
+	! grep -q "killed by signal $(kill -l TERM)\$" "$W/proxy.err"
+	# and still serves
+	run curl -s -m 2 "http://127.0.0.1:$PPORT/"
+	[[ "$output" == *"backend=www"* ]]
+}
+
 @test "after many connections the parent holds no extra descriptor and no zombie" {
 	start_simple_proxy < /dev/null
 	before=$(ls /proc/"$PROXY_PID"/fd | wc -l)
