@@ -158,8 +158,8 @@ children_of() {
 			[ "$rc" -eq 0 ]         # the tunnel went on to its end
 		else
 			[ "$rc" -ne 0 ]         # closed under it
-			wait_for 50 no_children "$PROXY_PID"
 		fi
+		wait_for 50 no_children "$PROXY_PID"   # the next one is alone
 	done
 	# the parent says how they ended (not for TERM: that is its own)
 	for sig in INT HUP USR1; do
