@@ -63,7 +63,7 @@ static const struct command commands[] = {
 	{ { "quit", NULL }, CLI_LEVEL_USER, cmd_quit,
 	  "quit                                    : disconnect" },
 	{ { "clear", "table", NULL }, CLI_LEVEL_OPER, cmd_clear_table,
-	  "clear table <table> [key <key>]         : remove an entry from a table" },
+	  "clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)" },
 	{ { "show", "table", NULL }, CLI_LEVEL_USER, cmd_show_table,
 	  "show table <table> [<filter>]*          : report table usage stats or dump this table's contents" },
 	{ { "disable", "health", NULL }, CLI_LEVEL_ADMIN, cmd_server_state,

@@ -454,6 +454,7 @@ cmd_show_table(struct cli_ctx *c, char **w, int n)
 void
 cmd_clear_table(struct cli_ctx *c, char **w, int n)
 {
+	struct stk_filter f = { 0, -1, 0, 0, NULL };
 	struct stk_key key;
 	struct stk_table *t;
 
@@ -465,18 +466,7 @@ cmd_clear_table(struct cli_ctx *c, char **w, int n)
 		cli_printf(c, "No such table\n");
 		return;
 	}
-	if (n == 3) {
-		(void)stk_clear(t, NULL);
+	if (parse_filter(c, t, w, n, &f, &key) < 0)
 		return;
-	}
-	if (strcmp(w[3], "key") != 0 || n != 5) {
-		cli_printf(c, "'clear table' in wsproxy takes only "
-		    "'key <key>' (no data filter).\n");
-		return;
-	}
-	if (stk_key_str(t, w[4], strlen(w[4]), &key) < 0) {
-		cli_printf(c, "Invalid key\n");
-		return;
-	}
-	(void)stk_clear(t, &key);
+	(void)stk_clear(t, &f);
 }

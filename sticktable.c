@@ -1190,23 +1190,53 @@ stk_table_def(const struct stk_table *t)
 	return &t->def;
 }
 
+/* "show table" and "clear table" NAME data.X OP V key K: does e pass? */
+static int
+entry_wanted(const struct stk_table *t, struct entry *e,
+    const struct stk_filter *f, uint64_t now)
+{
+	long long v;
+
+	if (f == NULL)
+		return 1;
+	if (f->key != NULL && (e->key_len != f->key->len ||
+	    memcmp(key_of(e), f->key->bytes, f->key->len) != 0))
+		return 0;
+	if (f->data < 0)
+		return 1;
+	v = value_of(t, e, (enum stk_data)f->data, now);
+	switch (f->op) {
+	case STK_OP_EQ: return v == f->value;
+	case STK_OP_NE: return v != f->value;
+	case STK_OP_LT: return v < f->value;
+	case STK_OP_LE: return v <= f->value;
+	case STK_OP_GT: return v > f->value;
+	default: return v >= f->value;
+	}
+}
+
 int
-stk_clear(struct stk_table *t, const struct stk_key *key)
+stk_clear(struct stk_table *t, const struct stk_filter *f)
 {
 	struct entry *e, *next;
+	uint64_t now;
 	int n = 0;
 
-	if ((key != NULL && !key_fits(t, key)) || lock(t) < 0)
+	if ((f != NULL && f->key != NULL && !key_fits(t, f->key)) ||
+	    lock(t) < 0)
 		return 0;
-	if (key != NULL) {
-		if ((e = lookup(t, key, stk_clock())) != NULL && e->use == 0) {
+	now = stk_clock();
+	if (f != NULL && f->key != NULL) {
+		/* one entry at most: found through the index */
+		if ((e = lookup(t, f->key, now)) != NULL && e->use == 0 &&
+		    entry_wanted(t, e, f, now)) {
 			entry_delete(t, e);
 			n = 1;
 		}
 	} else {
 		for (e = linked(t, t->sh->oldest); e != NULL; e = next) {
 			next = linked(t, e->newer);
-			if (e->use == 0) {
+			if (e->use == 0 && entry_wanted(t, e, f, now)) {
 				entry_delete(t, e);
 				n++;
 			}
@@ -1370,31 +1400,6 @@ int
 stk_stores(const struct stk_table *t, enum stk_data d)
 {
 	return stores(t, d);
-}
-
-/* "show table NAME data.X OP V key K": does entry e pass? */
-static int
-entry_wanted(const struct stk_table *t, struct entry *e,
-    const struct stk_filter *f, uint64_t now)
-{
-	long long v;
-
-	if (f == NULL)
-		return 1;
-	if (f->key != NULL && (e->key_len != f->key->len ||
-	    memcmp(key_of(e), f->key->bytes, f->key->len) != 0))
-		return 0;
-	if (f->data < 0)
-		return 1;
-	v = value_of(t, e, (enum stk_data)f->data, now);
-	switch (f->op) {
-	case STK_OP_EQ: return v == f->value;
-	case STK_OP_NE: return v != f->value;
-	case STK_OP_LT: return v < f->value;
-	case STK_OP_LE: return v <= f->value;
-	case STK_OP_GT: return v > f->value;
-	default: return v >= f->value;
-	}
 }
 
 int

@@ -160,9 +160,6 @@ long long stk_gpc_clr(struct stk_table *t, int idx, int which);
 /* gpt0 := value; 0, or -1 when not stored. */
 int stk_gpt_set(struct stk_table *t, int idx, long long value);
 
-/* "clear table": deletes the entry of key (NULL: every entry) unless a
- * tracker holds it. Returns how many went. */
-int stk_clear(struct stk_table *t, const struct stk_key *key);
 
 /* table_cnt: entries in use (stored); table_avl: size minus that. */
 unsigned stk_entries(struct stk_table *t);
@@ -191,6 +188,11 @@ struct stk_filter {
 	const struct stk_key *key;      /* NULL: any */
 };
 int stk_dump_filter(struct stk_table *t, int fd, const struct stk_filter *f);
+
+/* "clear table NAME [data.X OP V] [key K]": deletes the entries that
+ * pass f (NULL: every entry), except those a tracker holds, as 2.6
+ * does. Returns how many went. */
+int stk_clear(struct stk_table *t, const struct stk_filter *f);
 /* The data type named as in a dump ("http_req_rate"), or -1. */
 int stk_data_find(const char *name);
 int stk_stores(const struct stk_table *t, enum stk_data d);

@@ -626,4 +626,25 @@ export CSV_HEADER
 	[ "$output" = "# table: fe, type: ip, size:100, used:0" ]
 	run cli "$W/admin.sock" "clear table nosuch"
 	[ "$output" = "No such table" ]
+	# with a data filter, as 2.6: only the entries that pass go
+	for i in 1 2 3; do who > /dev/null; done
+	run cli "$W/admin.sock" "clear table fe data.http_req_rate gt 3"
+	[ "$output" = "" ]
+	run cli "$W/user.sock" "show table"
+	[ "$output" = "# table: fe, type: ip, size:100, used:1" ]
+	run cli "$W/admin.sock" "clear table fe data.http_req_rate ge 3 key 127.0.0.9"
+	run cli "$W/user.sock" "show table"
+	[ "$output" = "# table: fe, type: ip, size:100, used:1" ]
+	run cli "$W/admin.sock" "clear table fe data.http_req_rate ge 3"
+	[ "$output" = "" ]
+	run cli "$W/user.sock" "show table"
+	[ "$output" = "# table: fe, type: ip, size:100, used:0" ]
+	run cli "$W/admin.sock" "clear table fe data.bogus gt 1"
+	[ "$output" = "Unknown data type" ]
+	run cli "$W/admin.sock" "clear table fe data.gpc0 gt 1"
+	[ "$output" = "Data type not stored in this table" ]
+	run cli "$W/admin.sock" "clear table fe data.conn_cur zz 1"
+	[[ "$output" == "Require and operator among"* ]]
+	run cli "$W/admin.sock" "clear table fe bogus"
+	[[ "$output" == "Optional argument only supports"* ]]
 }

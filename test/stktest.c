@@ -156,6 +156,19 @@ lrd(struct stk_table *t, const struct stk_key *k, enum stk_data d)
 	return v;
 }
 
+/* "clear table NAME key K" */
+static int
+clear_key(struct stk_table *t, const struct stk_key *k)
+{
+	struct stk_filter f = { 0, -1, 0, 0, k };
+
+	return stk_clear(t, &f);
+}
+
+/* "clear table NAME data.conn_cnt gt 1" */
+static const struct stk_filter more_than_one = { 0, STK_CONN_CNT,
+    STK_OP_GT, 1, NULL };
+
 /* ---- rates (13.4) ---- */
 
 static void
@@ -390,15 +403,19 @@ case_evict(void)
 	CHECK(stk_test_check(t) == NULL, "check: %s", stk_test_check(t));
 
 	/* clear table: held entries stay */
-	CHECK(stk_clear(t, &k[4]) == 0, "clear of a held key");
+	CHECK(clear_key(t, &k[4]) == 0, "clear of a held key");
 	stk_untrack(t, idx[4]);
-	CHECK(stk_clear(t, &k[4]) == 1, "clear of a key");
-	CHECK(stk_clear(t, &k[5]) == 0, "clear of a missing key");
+	CHECK(clear_key(t, &k[4]) == 1, "clear of a key");
+	CHECK(clear_key(t, &k[5]) == 0, "clear of a missing key");
 	CHECK(stk_clear(t, NULL) == 0 && stk_entries(t) == 2,
 	    "clear all, held stay: %u", stk_entries(t));
 	stk_untrack(t, idx[0]);
 	stk_untrack(t, idx[3]);
-	CHECK(stk_clear(t, NULL) == 2 && stk_entries(t) == 0, "clear all");
+	/* clear table NAME data.conn_cnt gt 1: only 0's went (2 against 1) */
+	CHECK(stk_clear(t, &more_than_one) == 1 && stk_entries(t) == 1 &&
+	    lrd(t, &k[0], STK_CONN_CNT) == -999 &&
+	    lrd(t, &k[3], STK_CONN_CNT) == 1, "clear by data");
+	CHECK(stk_clear(t, NULL) == 1 && stk_entries(t) == 0, "clear all");
 	CHECK(stk_test_check(t) == NULL, "check: %s", stk_test_check(t));
 }
 
@@ -824,7 +841,7 @@ case_killstorm(void)
 					stk_count(t, a, STK_EV_HTTP_REQ, 1);
 					stk_untrack(t, a);
 					if (rand() % 8 == 0)
-						(void)stk_clear(t, &k);
+						(void)clear_key(t, &k);
 				}
 			}
 		}
