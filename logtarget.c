@@ -7,6 +7,10 @@
  * a space, there is no host name, and header plus message are cut to the
  * target's "len" (1024) before the newline. Sends never block: a full
  * socket buffer or an unreachable server drops the line.
+ *
+ * A "/path" target (/dev/log) is a unix datagram socket, sent to by name
+ * with each line as HAProxy does, so that after a chroot the path is
+ * looked up inside it, and a syslog daemon that restarts is found again.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,10 +23,10 @@
 #include "log.h"
 #include "logtarget.h"
 
-static int udp4 = -1, udp6 = -1;
+static int udp4 = -1, udp6 = -1, unix_dgram = -1;
 
 static int
-open_udp(int family)
+open_dgram(int family)
 {
 	return socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
@@ -35,9 +39,11 @@ logtarget_open(const struct log_target *targets, int ntargets)
 		if (targets[i].fd >= 0)
 			continue;
 		if (family == AF_INET && udp4 < 0)
-			udp4 = open_udp(AF_INET);
+			udp4 = open_dgram(AF_INET);
 		else if (family == AF_INET6 && udp6 < 0)
-			udp6 = open_udp(AF_INET6);
+			udp6 = open_dgram(AF_INET6);
+		else if (family == AF_UNIX && unix_dgram < 0)
+			unix_dgram = open_dgram(AF_UNIX);
 	}
 }
 
@@ -89,7 +95,16 @@ send_one(const struct log_target *t, const char *line, size_t len)
 		(void)!write(t->fd, line, len);
 		return;
 	}
-	fd = t->addr.ss.ss_family == AF_INET6 ? udp6 : udp4;
+	switch (t->addr.ss.ss_family) {
+	case AF_INET6:
+		fd = udp6;
+		break;
+	case AF_UNIX:
+		fd = unix_dgram;
+		break;
+	default:
+		fd = udp4;
+	}
 	if (fd < 0)
 		return;
 	(void)sendto(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL,

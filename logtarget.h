@@ -1,6 +1,7 @@
 /*
  * logtarget.h - sending log lines to the configured targets: syslog
- * datagrams over UDP framed as HAProxy frames them, or stdout/stderr.
+ * datagrams framed as HAProxy frames them, over UDP or a unix datagram
+ * socket (/dev/log), or stdout/stderr.
  */
 #ifndef WSPROXY_LOGTARGET_H
 #define WSPROXY_LOGTARGET_H
@@ -12,7 +13,7 @@
 #define LOG_LEVEL_WARNING 4
 
 /*
- * Opens the UDP sockets the targets need, non-blocking so that a log
+ * Opens the datagram sockets the targets need, non-blocking so that a log
  * server that is down never slows a request. Called by the parent so
  * that every child inherits them (and before chroot).
  */

@@ -282,6 +282,9 @@ net_parse_log_target(const char *text, struct net_addr *addr,
 	long p = SYSLOG_PORT;
 	struct in6_addr probe;
 
+	/* "/path": a unix datagram socket, as syslog's /dev/log */
+	if (text[0] == '/')
+		return unix_addr(text, text, 0, addr, err, errlen);
 	/* A bare IPv6 address is ambiguous: HAProxy wants "::1:" or "[::1]". */
 	if (text[0] != '[' && inet_pton(AF_INET6, text, &probe) == 1) {
 		snprintf(err, errlen, "invalid address: '%s' (write IPv6 as "

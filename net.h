@@ -31,7 +31,8 @@ int net_parse_bind(const char *text, int (*add)(const struct net_addr *, void *)
 int net_parse_server(const char *text, struct net_addr *addr,
     enum port_mode *mode, int *port_offset, char *err, size_t errlen);
 
-/* Parses a syslog target: "IPv4[:PORT]", "host[:PORT]", "[v6]:PORT", "v6:". */
+/* Parses a syslog target: "IPv4[:PORT]", "host[:PORT]", "[v6]:PORT", "v6:",
+ * or "/path", a unix datagram socket (/dev/log). */
 int net_parse_log_target(const char *text, struct net_addr *addr,
     char *err, size_t errlen);
 

@@ -194,3 +194,51 @@ DATE='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\]'
 	wait_for_line "$W/proxy.err" '"GET /last HTTP/1.1"'
 	! grep -q silent "$W/proxy.out" "$W/proxy.err"
 }
+
+# start_unix_sink NAME PATH: a syslog receiver on a unix datagram socket,
+# as syslog's /dev/log; lines land in $W/NAME.udp.
+start_unix_sink() {
+	"$T/udpsink" -u "$2" -o "$W/$1.udp" -P "$W/$1.upid" 3>&- &
+	STARTED_PIDS+=("$!")
+	wait_for_file "$W/$1.upid"
+}
+
+@test "log /path: datagrams to a unix socket (syslog's /dev/log), found again after a restart" {
+	start_unix_sink ux "$W/log.sock"
+	start_logged_proxy <<-EOF
+	    log $W/log.sock local3
+	EOF
+	wait_for_line "$W/ux.udp" '^<157>.* wsproxy\[[0-9]+\]: wsproxy .* started'
+	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/unix"
+	wait_for_line "$W/ux.udp" '^<158>[A-Z].* public www/www1 .*"GET /unix HTTP/1.1"$'
+	# syslogd restarts: a new socket at the same path gets the next line
+	kill -TERM "$(cat "$W/ux.upid")"
+	rm -f "$W/ux.upid"
+	start_unix_sink ux2 "$W/log.sock"
+	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/again"
+	wait_for_line "$W/ux2.udp" '"GET /again HTTP/1.1"$'
+	# and while it is away, requests go on
+	kill -TERM "$(cat "$W/ux2.upid")"
+	run curl -s -m 5 "http://127.0.0.1:$PPORT/away"
+	[[ "$output" == *"backend=www"* ]]
+}
+
+@test "log /path under chroot is looked up inside the jail, as in HAProxy" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for chroot"
+	mkdir -p "$W/jail/dev"
+	start_unix_sink jail "$W/jail/dev/log"
+	start_logged_proxy <<-EOF
+	    chroot $W/jail
+	    log /dev/log local3
+	EOF
+	curl -s -m 5 -o /dev/null "http://127.0.0.1:$PPORT/jailed"
+	wait_for_line "$W/jail.udp" '^<158>.*"GET /jailed HTTP/1.1"$'
+}
+
+@test "log /path: a path too long for a unix socket is a FILE:LINE error" {
+	long=/$(printf 'x%.0s' $(seq 120))
+	printf 'global\n    log %s local0\n' "$long" > "$W/long.cfg"
+	run "$WSPROXY" -c -f "$W/long.cfg"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"long.cfg:2: log : socket path '$long' too long (max 97)"* ]]
+}

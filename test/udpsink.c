@@ -2,8 +2,11 @@
  * udpsink - a syslog receiver for tests: append every UDP datagram to a file.
  *
  * Usage: udpsink -p PORT -o FILE [-P PIDFILE] [-6]
+ *        udpsink -u PATH -o FILE [-P PIDFILE]
  *
  *   -p PORT     receive on 127.0.0.1:PORT (with -6 on [::1]:PORT)
+ *   -u PATH     receive on a unix datagram socket at PATH instead, as
+ *               syslog's /dev/log (a file already there is removed first)
  *   -o FILE     append each datagram to FILE exactly as received: one
  *               write() per datagram, O_APPEND, no separator added (syslog
  *               datagrams carry their own '\n', or none); empty datagrams
@@ -31,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -43,7 +47,8 @@ static volatile sig_atomic_t g_stop;
 
 _Noreturn static void usage(void)
 {
-    fprintf(stderr, "usage: udpsink -p PORT -o FILE [-P PIDFILE] [-6]\n");
+    fprintf(stderr, "usage: udpsink -p PORT -o FILE [-P PIDFILE] [-6]\n"
+                    "       udpsink -u PATH -o FILE [-P PIDFILE]\n");
     exit(64);
 }
 
@@ -110,6 +115,22 @@ static int bind_udp(uint16_t pn, int ipv6)
     return fd;
 }
 
+static int bind_unix(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sun.sun_path)
+        die("socket path too long: %s", path);
+    strcpy(sun.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die_errno("socket");
+    if (unlink(path) < 0 && errno != ENOENT)
+        die("unlink %s: %s", path, strerror(errno));
+    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+        die("bind %s: %s", path, strerror(errno));
+    return fd;
+}
+
 /* Appends every datagram queued on sock to out, until none is left. */
 static void drain(int sock, int out)
 {
@@ -145,29 +166,29 @@ static void receive_loop(int sock, int out, const sigset_t *wait_mask)
 
 int main(int argc, char **argv)
 {
-    const char *port = NULL, *file = NULL, *pidfile = NULL;
+    const char *port = NULL, *path = NULL, *file = NULL, *pidfile = NULL;
     int ipv6 = 0, opt;
 
     util_prog = "udpsink";
-    while ((opt = getopt(argc, argv, "p:o:P:6")) != -1) {
+    while ((opt = getopt(argc, argv, "p:u:o:P:6")) != -1) {
         switch (opt) {
         case 'p': port = optarg; break;
+        case 'u': path = optarg; break;
         case 'o': file = optarg; break;
         case 'P': pidfile = optarg; break;
         case '6': ipv6 = 1; break;
         default: usage();
         }
     }
-    if (!port || !file || optind != argc)
+    if (!port == !path || !file || optind != argc || (path && ipv6))
         usage();
-    uint16_t pn = parse_port(port);
 
     int out = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (out < 0)
         die("open %s: %s", file, strerror(errno));
     sigset_t wait_mask;
     setup_signals(&wait_mask);
-    int sock = bind_udp(pn, ipv6);
+    int sock = path ? bind_unix(path) : bind_udp(parse_port(port), ipv6);
     if (pidfile)
         write_pidfile(pidfile);     /* only now are datagrams kept */
     receive_loop(sock, out, &wait_mask);
