@@ -14,6 +14,27 @@ check() {
 	[ "$output" = "Configuration file is valid" ]
 }
 
+# The stock file names the haproxy user and HAProxy's error pages, which
+# a machine without the package lacks: the same lines, pointed at what
+# every machine has.
+@test "Debian's stock haproxy.cfg (log /dev/log, stats socket, TLS defaults) loads; only its TLS lines warn" {
+	mkdir "$W/errors"
+	for code in 400 403 408 500 502 503 504; do
+		printf 'HTTP/1.0 %s Error\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>%s</h1></body></html>\n' \
+			"$code" "$code" > "$W/errors/$code.http"
+	done
+	sed -e "s#/etc/haproxy/errors#$W/errors#" \
+	    -e 's/user haproxy/user nobody/' \
+	    -e "s/group haproxy/group $(id -gn nobody)/" \
+	    "$T/configs/debian-2.6.cfg" > "$W/debian.cfg"
+	run "$WSPROXY" -c -f "$W/debian.cfg"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "Configuration file is valid" ]
+	# the warnings are the TLS lines' (ca-base, crt-base, ssl-default-*)
+	[ "$(grep -c ': warning: ' <<< "$output")" -eq 5 ]
+	[ "$(grep ': warning: ' <<< "$output" | grep -vc -e "'ca-base'" -e "'crt-base'" -e "'ssl-default-bind-")" -eq 0 ]
+}
+
 @test "a HAProxy 1.4 style file: its cookie line is refused, the rest loads with warnings" {
 	run "$WSPROXY" -c -f "$T/configs/legacy-1.4.cfg"
 	[ "$status" -eq 1 ]
