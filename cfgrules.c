@@ -483,6 +483,27 @@ act_replace(const struct rparse *rp, struct rule *r, char **w, int n, int i)
 	return i + 3;
 }
 
+/* replace-path, replace-pathq, replace-uri REGEX FMT */
+static int
+act_replace_line(const struct rparse *rp, struct rule *r, char **w, int n,
+    int i)
+{
+	char err[512];
+
+	if (expect_args(rp, n, i, 2, " <match-regex> and <replace-format>") < 0)
+		return -1;
+	r->re = xcalloc(1, sizeof(*r->re));
+	if (aclregex_compile_groups(r->re, w[i], 0, err, sizeof(err)) < 0) {
+		free(r->re);
+		r->re = NULL;
+		rp_err(rp, "%s", err);
+		return -1;
+	}
+	if ((r->value = value_parse(rp, w[i + 1])) == NULL)
+		return -1;
+	return i + 2;
+}
+
 /* set-path, set-query, set-uri, set-method FMT */
 static int
 act_line_part(const struct rparse *rp, struct rule *r, char **w, int n,
@@ -534,6 +555,9 @@ static const struct action_kw action_kws[] = {
 	{ "redirect",       ACT_REDIRECT,       RQ,      act_redirect },
 	{ "reject",         ACT_REJECT,         RQ,      act_none },
 	{ "replace-header", ACT_REPLACE_HEADER, RQ | RS, act_replace },
+	{ "replace-path",   ACT_REPLACE_PATH,   RQ,      act_replace_line },
+	{ "replace-pathq",  ACT_REPLACE_PATHQ,  RQ,      act_replace_line },
+	{ "replace-uri",    ACT_REPLACE_URI,    RQ,      act_replace_line },
 	{ "replace-value",  ACT_REPLACE_VALUE,  RQ | RS, act_replace },
 	{ "return",         ACT_RETURN,         RQ,      act_return },
 	{ "set-header",     ACT_SET_HEADER,     RQ | RS, act_header_value },

@@ -24,7 +24,7 @@
 #include "reply.h"
 #include "ruleexec.h"
 
-/* Groups \0..\9 of replace-header and replace-value. */
+/* Groups \0..\9 of the replace-* actions. */
 #define NGROUPS 10
 
 /* ---- the arena ---- */
@@ -355,14 +355,34 @@ host_follows(struct rule_ctx *c, const char *uri, size_t len)
 	    (size_t)(end - auth));
 }
 
+/* A new URI: prefix, then middle, then suffix (parts of the old one). */
+static int
+set_uri_parts(struct rule_ctx *c, const char *prefix, size_t prefix_len,
+    const char *middle, size_t middle_len, const char *suffix,
+    size_t suffix_len)
+{
+	size_t total = prefix_len + middle_len + suffix_len;
+	char *uri = arena_take(c, total);
+
+	if (uri == NULL)
+		return -1;
+	memcpy(uri, prefix, prefix_len);
+	memcpy(uri + prefix_len, middle, middle_len);
+	memcpy(uri + prefix_len + middle_len, suffix, suffix_len);
+	if (!uri_ok(uri, total))
+		return -1;
+	c->msg->uri = uri;
+	c->msg->uri_len = total;
+	return rebuild_request_line(c);
+}
+
 static int
 set_line_part(struct rule_ctx *c, const struct rule *r)
 {
 	struct http_msg *m = c->msg;
 	struct uri_parts u;
-	size_t len, total;
+	size_t len;
 	const char *v = expand(c, r->value, &len);
-	char *uri;
 
 	if (v == NULL)
 		return -1;
@@ -381,29 +401,55 @@ set_line_part(struct rule_ctx *c, const struct rule *r)
 		return rebuild_request_line(c);
 	}
 	uri_split(m, &u);
-	if (r->action == ACT_SET_PATH) {
-		u.path = v;
-		u.path_len = len;
+	if (r->action == ACT_SET_PATH)
+		return set_uri_parts(c, u.prefix, u.prefix_len, v, len,
+		    u.query, u.query_len);
+	/* set-query: the '?' goes with an empty query, as in 2.6 (the
+	 * prefix and the path are one run of the old URI) */
+	return set_uri_parts(c, u.prefix, u.prefix_len + u.path_len,
+	    len > 0 ? "?" : "", len > 0 ? 1 : 0, v, len);
+}
+
+/*
+ * replace-path, replace-pathq, replace-uri: as replace-header, a match
+ * replaces the whole part (the path; the path and the query; the URI)
+ * with the format, \1..\9 taken from the match; no match, no change.
+ * The rest of the URI stays, and Host follows a new absolute URI as
+ * after set-uri.
+ */
+static int
+replace_line_part(struct rule_ctx *c, const struct rule *r)
+{
+	struct http_msg *m = c->msg;
+	regmatch_t g[NGROUPS];
+	struct uri_parts u;
+	const char *subject, *v;
+	size_t subject_len, len;
+
+	uri_split(m, &u);
+	if (r->action == ACT_REPLACE_URI) {
+		subject = m->uri;
+		subject_len = m->uri_len;
 	} else {
-		/* set-query: the '?' goes with an empty query, as in 2.6 */
-		u.query = v;
-		u.query_len = len;
+		subject = u.path;
+		subject_len = u.path_len + (r->action == ACT_REPLACE_PATHQ ?
+		    u.query_len : 0);
 	}
-	total = u.prefix_len + u.path_len + (r->action == ACT_SET_QUERY &&
-	    len > 0 ? 1 : 0) + u.query_len;
-	if ((uri = arena_take(c, total)) == NULL)
+	if (!aclregex_exec(r->re, subject, subject_len, g, NGROUPS))
+		return 0;
+	if ((v = substitute(c, r, subject, g, &len)) == NULL)
 		return -1;
-	memcpy(uri, u.prefix, u.prefix_len);
-	memcpy(uri + u.prefix_len, u.path, u.path_len);
-	len = u.prefix_len + u.path_len;
-	if (r->action == ACT_SET_QUERY && u.query_len > 0)
-		uri[len++] = '?';
-	memcpy(uri + len, u.query, u.query_len);
-	if (!uri_ok(uri, total))
-		return -1;
-	m->uri = uri;
-	m->uri_len = total;
-	return rebuild_request_line(c);
+	if (r->action == ACT_REPLACE_URI) {
+		if (!uri_ok(v, len) || host_follows(c, v, len) < 0)
+			return -1;
+		m->uri = v;
+		m->uri_len = len;
+		return rebuild_request_line(c);
+	}
+	if (r->action == ACT_REPLACE_PATHQ)
+		return set_uri_parts(c, u.prefix, u.prefix_len, v, len, "", 0);
+	return set_uri_parts(c, u.prefix, u.prefix_len, v, len, u.query,
+	    u.query_len);
 }
 
 /* set-status CODE [reason R]: the response's first line again. */
@@ -594,6 +640,10 @@ rewrite(struct rule_ctx *c, const struct rule *r)
 		return replace_headers(c, r);
 	case ACT_SET_STATUS:
 		return set_status(c, r);
+	case ACT_REPLACE_PATH:
+	case ACT_REPLACE_PATHQ:
+	case ACT_REPLACE_URI:
+		return replace_line_part(c, r);
 	default:
 		return set_line_part(c, r);
 	}

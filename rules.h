@@ -28,6 +28,9 @@ enum rule_action {
 	ACT_DEL_HEADER,
 	ACT_REPLACE_HEADER,
 	ACT_REPLACE_VALUE,
+	ACT_REPLACE_PATH,       /* the path, without the query */
+	ACT_REPLACE_PATHQ,      /* the path and the query */
+	ACT_REPLACE_URI,        /* the whole URI */
 	ACT_SET_PATH,
 	ACT_SET_QUERY,
 	ACT_SET_URI,
@@ -69,7 +72,8 @@ struct rule {
 	regex_t *name_re;               /* del-header -m reg */
 	struct logfmt *value;           /* header value, path, query, uri,
 	                                   method; replace-*: the replacement */
-	regex_t *re;                    /* replace-header, replace-value */
+	regex_t *re;                    /* replace-header, -value, -path,
+	                                   -pathq, -uri */
 	int status;                     /* deny/tarpit/set-status */
 	char *reason;                   /* set-status reason, or NULL */
 	char *realm;                    /* auth; NULL: the proxy's name */

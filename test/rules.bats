@@ -251,6 +251,62 @@ server_saw() {
 	[[ "$output" == *'"GET /setpath?q=1 HTTP/1.1"' ]]
 }
 
+@test "request line: replace-path, replace-pathq, replace-uri (2.6's: a match replaces the whole part)" {
+	rules_proxy <<-'EOF'
+	    http-request replace-path /strip(/.*)? \1 if { path_beg /strip }
+	    http-request replace-path ^/p/([a-z]+)/([0-9]+)$ /n/\2/\1
+	    http-request replace-pathq ^/pq/(.*)\?(.*) /pq2/\2?\1
+	    http-request replace-uri ^/abs/(.*) http://abs.example/\1
+	    http-request replace-uri ^http://old\.example/(.*) /\1 if { url_beg http://old.example/ }
+	EOF
+	close_req '/strip/chat/room?x=1' | raw > /dev/null
+	server_saw | grep -q '^GET /chat/room?x=1 HTTP/1.1$'
+	# "\1" of a group that took no part is empty, and a request line
+	# without a path is not sent (2.6 sends "GET ?y=2"): 2.6's 500
+	: > "$W/www.log"
+	close_req '/strip?y=2' | raw > "$W/empty.out"
+	[ "$(head -1 "$W/empty.out")" = $'HTTP/1.1 500 Internal Server Error\r' ]
+	[ ! -s "$W/www.log" ]
+	close_req '/p/abc/42?q' | raw > /dev/null
+	server_saw | grep -q '^GET /n/42/abc?q HTTP/1.1$'
+	# no match: the URI as it came
+	close_req '/p/abc/x42' | raw > /dev/null
+	server_saw | grep -q '^GET /p/abc/x42 HTTP/1.1$'
+	close_req '/pq/a?b' | raw > /dev/null
+	server_saw | grep -q '^GET /pq2/b?a HTTP/1.1$'
+	: > "$W/www.log"
+	close_req '/abs/u?z=1' | raw > /dev/null
+	server_saw | grep -q '^GET http://abs.example/u?z=1 HTTP/1.1$'
+	server_saw | grep -q '^Host: abs.example$'
+	printf 'GET http://old.example/o?k HTTP/1.1\r\nHost: old.example\r\nConnection: close\r\n\r\n' | raw > /dev/null
+	server_saw | grep -q '^GET /o?k HTTP/1.1$'
+	server_saw | grep -q '^Host: old.example$'
+	# the log keeps the request line as received
+	run log_line 1
+	[[ "$output" == *'"GET /strip/chat/room?x=1 HTTP/1.1"' ]]
+}
+
+@test "replace-path on a kept-alive connection and a WebSocket upgrade: /websockets stripped, each request afresh" {
+	# in the backend, as a WebSocket site strips its prefix: the
+	# frontend routed on the path as it came
+	BE_LINES='    http-request replace-path /websockets(/.*) \1' \
+	rules_proxy <<-'EOF'
+	    use_backend api if { path_beg /plain }
+	EOF
+	printf 'GET /websockets/a HTTP/1.1\r\nHost: t\r\n\r\nGET /plain HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' |
+		raw -t 3000 > "$W/two.out"
+	[ "$(grep -c '^HTTP/1.1 200' "$W/two.out")" -eq 2 ]
+	grep -q 'backend=www' "$W/two.out"
+	grep -q 'backend=api' "$W/two.out"
+	server_saw | grep -q '^GET /a HTTP/1.1$'
+	tr -d '\r' < "$W/api.log" | grep -q '^GET /plain HTTP/1.1$'
+	# the upgrade reaches www as /chat, and the tunnel echoes
+	run "$T/wsclient" -p "$PPORT" -u /websockets/chat -n 3
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok 3 messages"* ]]
+	server_saw | grep -q '^GET /chat HTTP/1.1$'
+}
+
 @test "order: frontend rules, use_backend on what they wrote, backend rules; allow ends only its own list" {
 	BE_LINES='    http-request add-header X-Order be1' rules_proxy <<-'EOF'
 	    use_backend api if { hdr(x-route) api }
@@ -444,6 +500,11 @@ cfg_error() {
 	cfg_error 'http-request set-header X-E' "expects exactly 2 arguments."
 	cfg_error 'http-request set-query ""' "expects exactly 1 argument <format>."
 	cfg_error 'http-request replace-header X-A ^a' "expects exactly 3 arguments."
+	cfg_error 'http-request replace-path ^/a' "'http-request replace-path' rule : expects exactly 2 arguments <match-regex> and <replace-format>."
+	cfg_error 'http-request replace-uri' "expects exactly 2 arguments <match-regex> and <replace-format>."
+	cfg_error 'http-request replace-pathq (x /b' "'http-request replace-pathq' rule : "
+	cfg_error 'http-request replace-path ^(?=a) /b' "lookaround assertions are PCRE-only"
+	cfg_error 'http-response replace-path ^/a /b' "but got 'replace-path'"
 	cfg_error 'http-request bogus' "'http-request' expects 'add-header', 'allow', 'auth'"
 	cfg_error 'http-request set-var(txn.x) path' "but got 'set-var(txn.x)'"
 	cfg_error 'http-request sc-add-gpc(0,0) 1' "but got 'sc-add-gpc(0,0)'"
