@@ -597,6 +597,64 @@ struct proxy_kw {
  * forwarding, redirects, or changes what the backend or the client
  * receives (headers, cookies, compression, the source address).
  */
+/*
+ * The 1.x header rules that HAProxy 2.1 removed are errors in 2.6 too,
+ * and its message names what replaces each; wsproxy has every one of
+ * those, so it says the same. Sorted (kwtable.h).
+ */
+struct removed_kw {
+	const char *name;
+	const char *instead;            /* NULL: nothing */
+};
+
+static const struct removed_kw removed_kws[] = {
+	{ "block",      "'http-request deny' which uses the exact same syntax" },
+	{ "reqadd",     "'http-request add-header'" },
+	{ "reqallow",   "'http-request allow'" },
+	{ "reqdel",     "'http-request del-header'" },
+	{ "reqdeny",    "'http-request deny'" },
+	{ "reqiallow",  "'http-request allow'" },
+	{ "reqidel",    "'http-request del-header'" },
+	{ "reqideny",   "'http-request deny'" },
+	{ "reqipass",   NULL },
+	{ "reqirep",    "'http-request replace-header'" },
+	{ "reqitarpit", "'http-request tarpit'" },
+	{ "reqpass",    NULL },
+	{ "reqrep",     "'http-request replace-path', 'http-request "
+	                "replace-uri' or 'http-request replace-header'" },
+	{ "reqtarpit",  "'http-request tarpit'" },
+	{ "rspadd",     "'http-response add-header'" },
+	{ "rspdel",     "'http-response del-header'" },
+	{ "rspdeny",    "'http-response deny'" },
+	{ "rspidel",    "'http-response del-header'" },
+	{ "rspideny",   "'http-response deny'" },
+	{ "rspirep",    "'http-response replace-header'" },
+	{ "rsprep",     "'http-response replace-header'" },
+};
+
+static const struct kwtable removed_table = KWTABLE("removed keywords",
+    removed_kws);
+
+/* 2.6's error for a keyword 2.1 removed; 0 when word is not one. */
+static int
+removed_in_2_1(struct parser *p, const char *word)
+{
+	const struct removed_kw *kw = kwtable_find(&removed_table, word);
+
+	if (kw == NULL)
+		return 0;
+	if (kw->instead == NULL)
+		p_err(p, "The '%s' directive is not supported anymore since "
+		    "HAProxy 2.1.", word);
+	else if (strcmp(word, "block") == 0)
+		p_err(p, "The 'block' directive is not supported anymore since "
+		    "HAProxy 2.1. Use %s.", kw->instead);
+	else
+		p_err(p, "The '%s' directive is not supported anymore since "
+		    "HAProxy 2.1. Use %s instead.", word, kw->instead);
+	return 1;
+}
+
 /* BEGIN KEYWORDS proxy */
 static const struct proxy_kw proxy_kws[] = {
 	DONE("acl", px_acl, 0),
@@ -692,8 +750,8 @@ static const struct kwtable proxy_table = KWTABLE("proxy keywords",
 int
 proxy_tables_check(char *err, size_t errlen)
 {
-	const struct kwtable *tables[] = { &proxy_table, &bind_table,
-	    &timeout_table };
+	const struct kwtable *tables[] = { &proxy_table, &removed_table,
+	    &bind_table, &timeout_table };
 
 	for (size_t i = 0; i < NELEM(tables); i++)
 		if (kwtable_check(tables[i], err, errlen) < 0)
@@ -720,6 +778,8 @@ proxy_parse_line(struct parser *p, char **w, int n)
 		return;
 	}
 	if (kw->parse == NULL) {
+		if (removed_in_2_1(p, w[0]))
+			return;
 		snprintf(what, sizeof(what), "'%s'", w[0]);
 		p_unsupported(p, kw->support, what);
 		return;

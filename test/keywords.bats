@@ -276,9 +276,10 @@ check_listed() {
 	[ "$fail" -eq 0 ]
 }
 
-# An error: exit 1, the line named without "warning", never valid.
+# An error: exit 1, the line named without "warning", never valid (a
+# keyword 2.1 removed gets 2.6's "The 'reqrep' directive ...").
 refused_at_line() {
-	[ "$status" -eq 1 ] && grep -q "t.cfg:$L: '" <<< "$output" &&
+	[ "$status" -eq 1 ] && grep -qE "t.cfg:$L: ('|The ')" <<< "$output" &&
 	    ! grep -q "t.cfg:$L: warning" <<< "$output" &&
 	    [[ "$output" != *"Configuration file is valid"* ]]
 }
@@ -302,6 +303,20 @@ warned_at_line() {
 	run "$WSPROXY" -c -f "$W/t.cfg"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"t.cfg:10: 'tcp-response' is not implemented by wsproxy, and ignoring it would let through or change what this line denies, limits, authenticates, redirects or rewrites"* ]]
+	# the 1.x header rules 2.1 removed: 2.6's error, naming what replaces
+	# each (wsproxy has them all)
+	write_cfg proxy 'reqrep ^([^\ :]*)\ /websockets/(.*) \1\ /\2'
+	run "$WSPROXY" -c -f "$W/t.cfg"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"t.cfg:10: The 'reqrep' directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead."* ]]
+	write_cfg proxy 'rspidel ^Server:.*'
+	run "$WSPROXY" -c -f "$W/t.cfg"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"t.cfg:10: The 'rspidel' directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' instead."* ]]
+	write_cfg proxy 'block if { src 10.0.0.0/8 }'
+	run "$WSPROXY" -c -f "$W/t.cfg"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"t.cfg:10: The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax."* ]]
 	write_cfg proxy 'bind 127.0.0.1:18443 ssl crt /etc/ssl/site.pem'
 	run "$WSPROXY" -c -f "$W/t.cfg"
 	[ "$status" -eq 1 ]
