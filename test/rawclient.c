@@ -25,7 +25,8 @@
  *
  * Exit status: 0 EOF; 1 other errors; 2 could not connect (refused etc.);
  * 3 idle timeout; 5 connection reset by the peer (also when the reset
- * came as the connect completed); 64 usage error.
+ * came as the connect completed, or was taken by a write); 64 usage
+ * error.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -52,6 +53,7 @@ static int g_half_close, g_show_elapsed;
 static long g_idle_ms = 5000, g_delay_ms = -1;   /* -1: no -d */
 static long g_quiet_ms = -1;                      /* -1: no -q */
 static int g_received;                            /* a byte arrived */
+static int g_reset_seen;                          /* a write got ECONNRESET */
 
 /* ------------------------------------------------------------------ */
 /* Input                                                              */
@@ -226,6 +228,9 @@ static int send_some(struct sender *s, int fd, long long now)
             return 0;
         if (errno != EPIPE && errno != ECONNRESET)
             die_errno("write");
+        /* The write took the reset: the read after it sees only EOF. */
+        if (errno == ECONNRESET)
+            g_reset_seen = 1;
         s->left = 0;
         s->done = 1;
         return 0;
@@ -254,7 +259,7 @@ static int receive_some(int fd, long long t0)
         die_errno("read");
     if (g_show_elapsed)
         fprintf(stderr, "elapsed=%lld\n", now_ms() - t0);
-    if (n == 0)
+    if (n == 0 && !g_reset_seen)
         exit(EXIT_EOF);
     fail(EXIT_RESET, "connection reset by peer");
 }
