@@ -59,6 +59,8 @@ listeners_take_systemd(void)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
 		    net_set_nonblock(fd) < 0)
 			fatal("LISTEN_FDS: fd %d", fd);
+		/* as net_listen's: accepted sockets inherit it */
+		net_set_nodelay(fd);
 		sd_sockets[nsd_sockets].fd = fd;
 		sd_sockets[nsd_sockets++].addr = a;
 	}

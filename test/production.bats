@@ -129,6 +129,10 @@ start_routes() {
 	[ "$(grep -vc '^200$' "$W/codes")" -eq 0 ]
 }
 
+has_child() {
+	[ -n "$(pgrep -P "$1")" ]
+}
+
 @test "systemd socket activation: LISTEN_FDS sockets are matched to bind lines" {
 	start_backend www
 	free_ports 2; PPORT=${PORTS[0]}; EXTRA=${PORTS[1]}
@@ -150,6 +154,14 @@ start_routes() {
 	# it serves on the socket it was given (fd 3), not one of its own
 	[ "$(readlink /proc/"$pid"/fd/3)" != "" ]
 	[[ "$(readlink /proc/"$pid"/fd/3)" == socket:* ]]
+	# its children get TCP_NODELAY from it, as from a socket of its own
+	"$T/wsclient" -p "$PPORT" -q -n 1 -w 1000 > /dev/null 2>&1 &
+	client=$!
+	wait_for 50 has_child "$pid"
+	run "$T/sockopt" "$(pgrep -P "$pid" | head -1)" "$PPORT"
+	wait "$client"
+	[ "$status" -ne 77 ] || skip "$output"
+	[[ "$output" == *" nodelay=1 nonblock=1" ]]
 	# a socket no bind line claims is closed, with a warning
 	grep -q "LISTEN_FDS: no 'bind' for 127.0.0.1:$EXTRA (fd 4); closed" "$W/proxy.err"
 	run curl -s -m 2 "http://127.0.0.1:$EXTRA/"
