@@ -716,6 +716,7 @@ static const struct proxy_kw proxy_kws[] = {
 	REFUSE("reqsetbe"),
 	REFUSE("reqtarpit"),
 	DONE("retries", px_retries, IN_DEFAULTS),
+	WARN("retry-on"),
 	REFUSE("rspadd"),
 	REFUSE("rspdel"),
 	REFUSE("rspdeny"),
