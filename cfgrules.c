@@ -460,25 +460,34 @@ act_del_header(const struct rparse *rp, struct rule *r, char **w, int n,
 	return i + 3;
 }
 
-/* replace-header, replace-value NAME REGEX FMT */
+/* The replace-* actions' REGEX FMT: r->re (with groups) and r->value. */
 static int
-act_replace(const struct rparse *rp, struct rule *r, char **w, int n, int i)
+regex_and_format(const struct rparse *rp, struct rule *r, const char *regex,
+    const char *format)
 {
 	char err[512];
 
-	if (expect_args(rp, n, i, 3, "") < 0 ||
-	    (r->name = header_name(rp, w[i])) == NULL)
-		return -1;
-	r->name_len = strlen(r->name);
 	r->re = xcalloc(1, sizeof(*r->re));
-	if (aclregex_compile_groups(r->re, w[i + 1], 0, err,
-	    sizeof(err)) < 0) {
+	if (aclregex_compile_groups(r->re, regex, 0, err, sizeof(err)) < 0) {
 		free(r->re);
 		r->re = NULL;
 		rp_err(rp, "%s", err);
 		return -1;
 	}
-	if ((r->value = value_parse(rp, w[i + 2])) == NULL)
+	if ((r->value = value_parse(rp, format)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* replace-header, replace-value NAME REGEX FMT */
+static int
+act_replace(const struct rparse *rp, struct rule *r, char **w, int n, int i)
+{
+	if (expect_args(rp, n, i, 3, "") < 0 ||
+	    (r->name = header_name(rp, w[i])) == NULL)
+		return -1;
+	r->name_len = strlen(r->name);
+	if (regex_and_format(rp, r, w[i + 1], w[i + 2]) < 0)
 		return -1;
 	return i + 3;
 }
@@ -488,18 +497,8 @@ static int
 act_replace_line(const struct rparse *rp, struct rule *r, char **w, int n,
     int i)
 {
-	char err[512];
-
-	if (expect_args(rp, n, i, 2, " <match-regex> and <replace-format>") < 0)
-		return -1;
-	r->re = xcalloc(1, sizeof(*r->re));
-	if (aclregex_compile_groups(r->re, w[i], 0, err, sizeof(err)) < 0) {
-		free(r->re);
-		r->re = NULL;
-		rp_err(rp, "%s", err);
-		return -1;
-	}
-	if ((r->value = value_parse(rp, w[i + 1])) == NULL)
+	if (expect_args(rp, n, i, 2, " <match-regex> and <replace-format>") <
+	    0 || regex_and_format(rp, r, w[i], w[i + 1]) < 0)
 		return -1;
 	return i + 2;
 }

@@ -355,6 +355,17 @@ host_follows(struct rule_ctx *c, const char *uri, size_t len)
 	    (size_t)(end - auth));
 }
 
+/* set-uri, replace-uri: the URI is v; Host follows an absolute one. */
+static int
+set_whole_uri(struct rule_ctx *c, const char *v, size_t len)
+{
+	if (!uri_ok(v, len) || host_follows(c, v, len) < 0)
+		return -1;
+	c->msg->uri = v;
+	c->msg->uri_len = len;
+	return rebuild_request_line(c);
+}
+
 /* A new URI: prefix, then middle, then suffix (parts of the old one). */
 static int
 set_uri_parts(struct rule_ctx *c, const char *prefix, size_t prefix_len,
@@ -393,13 +404,8 @@ set_line_part(struct rule_ctx *c, const struct rule *r)
 		m->method_len = len;
 		return rebuild_request_line(c);
 	}
-	if (r->action == ACT_SET_URI) {
-		if (!uri_ok(v, len) || host_follows(c, v, len) < 0)
-			return -1;
-		m->uri = v;
-		m->uri_len = len;
-		return rebuild_request_line(c);
-	}
+	if (r->action == ACT_SET_URI)
+		return set_whole_uri(c, v, len);
 	uri_split(m, &u);
 	if (r->action == ACT_SET_PATH)
 		return set_uri_parts(c, u.prefix, u.prefix_len, v, len,
@@ -439,13 +445,8 @@ replace_line_part(struct rule_ctx *c, const struct rule *r)
 		return 0;
 	if ((v = substitute(c, r, subject, g, &len)) == NULL)
 		return -1;
-	if (r->action == ACT_REPLACE_URI) {
-		if (!uri_ok(v, len) || host_follows(c, v, len) < 0)
-			return -1;
-		m->uri = v;
-		m->uri_len = len;
-		return rebuild_request_line(c);
-	}
+	if (r->action == ACT_REPLACE_URI)
+		return set_whole_uri(c, v, len);
 	if (r->action == ACT_REPLACE_PATHQ)
 		return set_uri_parts(c, u.prefix, u.prefix_len, v, len, "", 0);
 	return set_uri_parts(c, u.prefix, u.prefix_len, v, len, u.query,
