@@ -298,29 +298,28 @@ warned_at_line() {
 	[ "$NLISTED" -gt 85 ]
 }
 
-@test "a refused keyword says it is not implemented and what ignoring it would do" {
-	write_cfg proxy 'tcp-response content reject if { src 10.0.0.0/8 }'
+# refused_in_proxy LINE MESSAGE: the line, in a proxy, fails -c with
+# MESSAGE after its FILE:LINE.
+refused_in_proxy() {
+	write_cfg proxy "$1"
 	run "$WSPROXY" -c -f "$W/t.cfg"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"t.cfg:10: 'tcp-response' is not implemented by wsproxy, and ignoring it would let through or change what this line denies, limits, authenticates, redirects or rewrites"* ]]
+	[[ "$output" == *"t.cfg:10: $2"* ]]
+}
+
+@test "a refused keyword says it is not implemented and what ignoring it would do" {
+	refused_in_proxy 'tcp-response content reject if { src 10.0.0.0/8 }' \
+	    "'tcp-response' is not implemented by wsproxy, and ignoring it would let through or change what this line denies, limits, authenticates, redirects or rewrites"
 	# the 1.x header rules 2.1 removed: 2.6's error, naming what replaces
 	# each (wsproxy has them all)
-	write_cfg proxy 'reqrep ^([^\ :]*)\ /websockets/(.*) \1\ /\2'
-	run "$WSPROXY" -c -f "$W/t.cfg"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"t.cfg:10: The 'reqrep' directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead."* ]]
-	write_cfg proxy 'rspidel ^Server:.*'
-	run "$WSPROXY" -c -f "$W/t.cfg"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"t.cfg:10: The 'rspidel' directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' instead."* ]]
-	write_cfg proxy 'block if { src 10.0.0.0/8 }'
-	run "$WSPROXY" -c -f "$W/t.cfg"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"t.cfg:10: The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax."* ]]
-	write_cfg proxy 'bind 127.0.0.1:18443 ssl crt /etc/ssl/site.pem'
-	run "$WSPROXY" -c -f "$W/t.cfg"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"t.cfg:10: 'bind' : 'ssl' cannot be honoured: wsproxy speaks no TLS"* ]]
+	refused_in_proxy 'reqrep ^([^\ :]*)\ /websockets/(.*) \1\ /\2' \
+	    "The 'reqrep' directive is not supported anymore since HAProxy 2.1. Use 'http-request replace-path', 'http-request replace-uri' or 'http-request replace-header' instead."
+	refused_in_proxy 'rspidel ^Server:.*' \
+	    "The 'rspidel' directive is not supported anymore since HAProxy 2.1. Use 'http-response del-header' instead."
+	refused_in_proxy 'block if { src 10.0.0.0/8 }' \
+	    "The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax."
+	refused_in_proxy 'bind 127.0.0.1:18443 ssl crt /etc/ssl/site.pem' \
+	    "'bind' : 'ssl' cannot be honoured: wsproxy speaks no TLS"
 }
 
 @test "spread-checks, listed late in its table, is known (every table is checked sorted at start)" {
