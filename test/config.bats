@@ -391,7 +391,7 @@ check() {
 	[ "$status" -eq 1 ]
 	! grep -q 't.cfg:[2-4]:' <<< "$output"
 	! grep -q 't.cfg:7:' <<< "$output"
-	[[ "$output" == *"t.cfg:8: 'block' is not implemented by wsproxy, and ignoring it would let through or change what this line denies"* ]]
+	[[ "$output" == *"t.cfg:8: The 'block' directive is not supported anymore since HAProxy 2.1. Use 'http-request deny' which uses the exact same syntax."* ]]
 }
 
 @test "starting without any listener is a configuration error" {
