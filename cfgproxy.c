@@ -592,44 +592,40 @@ struct proxy_kw {
 #define REFUSE(name) { name, NULL, IN_DEFAULTS, KW_REFUSE }
 
 /*
- * Sorted (kwtable.h); test/keywords.bats reads the lines between the
- * markers. Refused: what denies, rejects, limits, answers instead of
- * forwarding, redirects, or changes what the backend or the client
- * receives (headers, cookies, compression, the source address).
- */
-/*
  * The 1.x header rules that HAProxy 2.1 removed are errors in 2.6 too,
  * and its message names what replaces each; wsproxy has every one of
  * those, so it says the same. Sorted (kwtable.h).
  */
 struct removed_kw {
 	const char *name;
-	const char *instead;            /* NULL: nothing */
+	const char *advice;             /* after 2.6's first sentence */
 };
 
 static const struct removed_kw removed_kws[] = {
-	{ "block",      "'http-request deny' which uses the exact same syntax" },
-	{ "reqadd",     "'http-request add-header'" },
-	{ "reqallow",   "'http-request allow'" },
-	{ "reqdel",     "'http-request del-header'" },
-	{ "reqdeny",    "'http-request deny'" },
-	{ "reqiallow",  "'http-request allow'" },
-	{ "reqidel",    "'http-request del-header'" },
-	{ "reqideny",   "'http-request deny'" },
-	{ "reqipass",   NULL },
-	{ "reqirep",    "'http-request replace-header'" },
-	{ "reqitarpit", "'http-request tarpit'" },
-	{ "reqpass",    NULL },
-	{ "reqrep",     "'http-request replace-path', 'http-request "
-	                "replace-uri' or 'http-request replace-header'" },
-	{ "reqtarpit",  "'http-request tarpit'" },
-	{ "rspadd",     "'http-response add-header'" },
-	{ "rspdel",     "'http-response del-header'" },
-	{ "rspdeny",    "'http-response deny'" },
-	{ "rspidel",    "'http-response del-header'" },
-	{ "rspideny",   "'http-response deny'" },
-	{ "rspirep",    "'http-response replace-header'" },
-	{ "rsprep",     "'http-response replace-header'" },
+	{ "block",      " Use 'http-request deny' which uses the exact same "
+	                "syntax." },
+	{ "reqadd",     " Use 'http-request add-header' instead." },
+	{ "reqallow",   " Use 'http-request allow' instead." },
+	{ "reqdel",     " Use 'http-request del-header' instead." },
+	{ "reqdeny",    " Use 'http-request deny' instead." },
+	{ "reqiallow",  " Use 'http-request allow' instead." },
+	{ "reqidel",    " Use 'http-request del-header' instead." },
+	{ "reqideny",   " Use 'http-request deny' instead." },
+	{ "reqipass",   "" },
+	{ "reqirep",    " Use 'http-request replace-header' instead." },
+	{ "reqitarpit", " Use 'http-request tarpit' instead." },
+	{ "reqpass",    "" },
+	{ "reqrep",     " Use 'http-request replace-path', 'http-request "
+	                "replace-uri' or 'http-request replace-header' "
+	                "instead." },
+	{ "reqtarpit",  " Use 'http-request tarpit' instead." },
+	{ "rspadd",     " Use 'http-response add-header' instead." },
+	{ "rspdel",     " Use 'http-response del-header' instead." },
+	{ "rspdeny",    " Use 'http-response deny' instead." },
+	{ "rspidel",    " Use 'http-response del-header' instead." },
+	{ "rspideny",   " Use 'http-response deny' instead." },
+	{ "rspirep",    " Use 'http-response replace-header' instead." },
+	{ "rsprep",     " Use 'http-response replace-header' instead." },
 };
 
 static const struct kwtable removed_table = KWTABLE("removed keywords",
@@ -643,18 +639,17 @@ removed_in_2_1(struct parser *p, const char *word)
 
 	if (kw == NULL)
 		return 0;
-	if (kw->instead == NULL)
-		p_err(p, "The '%s' directive is not supported anymore since "
-		    "HAProxy 2.1.", word);
-	else if (strcmp(word, "block") == 0)
-		p_err(p, "The 'block' directive is not supported anymore since "
-		    "HAProxy 2.1. Use %s.", kw->instead);
-	else
-		p_err(p, "The '%s' directive is not supported anymore since "
-		    "HAProxy 2.1. Use %s instead.", word, kw->instead);
+	p_err(p, "The '%s' directive is not supported anymore since HAProxy "
+	    "2.1.%s", word, kw->advice);
 	return 1;
 }
 
+/*
+ * Sorted (kwtable.h); test/keywords.bats reads the lines between the
+ * markers. Refused: what denies, rejects, limits, answers instead of
+ * forwarding, redirects, or changes what the backend or the client
+ * receives (headers, cookies, compression, the source address).
+ */
 /* BEGIN KEYWORDS proxy */
 static const struct proxy_kw proxy_kws[] = {
 	DONE("acl", px_acl, 0),
