@@ -56,6 +56,10 @@ open_tunnel() {
 	WS_PID=$!
 	STARTED_PIDS+=("$WS_PID")
 	wait_for 50 handshakes $((before + 1))
+	# open once the client has the 101 (it prints backend= then), not
+	# only once the server has the request: a shutdown in between would
+	# close an exchange, not a tunnel
+	wait_for_line "$1" '^backend='
 }
 
 @test "drain: the open tunnel keeps echoing, new connections go to the other server" {
