@@ -19,7 +19,8 @@ OBJS = wsproxy.o config.o cfgwords.o cfgglobal.o cfgproxy.o cfgoption.o \
        answer.o cfgredirect.o cfgtcprules.o tcprules.o \
        cfguserlist.o track.o sticktable.o cfgstick.o stkfetch.o \
        counters.o srvstate.o statcsv.o clisock.o cli.o clicmd.o \
-       count.o cfgstats.o strbuf.o statspage.o statshtml.o promex.o
+       count.o cfgstats.o strbuf.o statspage.o statshtml.o promex.o \
+       keeper.o
 HDRS = config.h cfgparse.h acl.h match.h http.h framing.h buf.h relay.h \
        session.h connect.h forwardfor.h acceptproxy.h net.h log.h \
        logtarget.h accesslog.h scoreboard.h listener.h lb.h check.h \
@@ -27,12 +28,13 @@ HDRS = config.h cfgparse.h acl.h match.h http.h framing.h buf.h relay.h \
        exchange.h sessionstate.h rules.h logfmt.h redirect.h userlist.h \
        ruleexec.h answer.h tcprules.h sticktable.h track.h stkfetch.h \
        counters.h srvstate.h statcsv.h clisock.h cli.h \
-       clicmd.h version.h count.h strbuf.h statspage.h statshtml.h promex.h
+       clicmd.h version.h count.h strbuf.h statspage.h statshtml.h promex.h \
+       keeper.h
 BATS       ?= bats
 BATS_FLAGS ?=
 TEST_HELPERS = test/backend test/wsclient test/rawclient test/freeport \
                test/udpsink test/sdlaunch test/ppeer test/lftest \
-               test/cryptpw test/stktest test/flood test/sockopt
+               test/cryptpw test/stktest test/flood test/sockopt test/wshold
 
 all: wsproxy
 

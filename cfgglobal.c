@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "cfgparse.h"
 #include "kwtable.h"
@@ -167,6 +168,43 @@ g_tune(struct parser *p, char **w, int n)
 		return parse_int(p, w[0], w[1], 4096, 1 << 24,
 		    &p->cfg->bufsize);
 	return parse_int(p, w[0], w[1], 1, 32767, &p->cfg->maxhdr);
+}
+
+/*
+ * tunnel-keeper on|off|N (wsproxy's own): WebSocket tunnels handed to N
+ * keeper processes once upgraded (keeper.h); "on": one per CPU.
+ */
+#define KEEPERS_MAX 64
+
+static int
+g_tunnel_keeper(struct parser *p, char **w, int n)
+{
+	long cpus;
+
+	if (need_args(p, w, n, 1, "'on', 'off' or a number of keepers") < 0)
+		return -1;
+	if (n > 2) {
+		p_err(p, "'tunnel-keeper' : unexpected extra argument '%s'.",
+		    w[2]);
+		return -1;
+	}
+	if (strcmp(w[1], "off") == 0) {
+		p->cfg->tunnel_keepers = 0;
+		return 0;
+	}
+	if (strcmp(w[1], "on") == 0) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		p->cfg->tunnel_keepers = cpus < 1 ? 1 : cpus > KEEPERS_MAX ?
+		    KEEPERS_MAX : (int)cpus;
+		return 0;
+	}
+	if (strspn(w[1], "0123456789") != strlen(w[1])) {
+		p_err(p, "'tunnel-keeper' expects 'on', 'off' or a number of "
+		    "keepers (1 to %d), not '%s'.", KEEPERS_MAX, w[1]);
+		return -1;
+	}
+	return parse_int(p, w[0], w[1], 1, KEEPERS_MAX,
+	    &p->cfg->tunnel_keepers);
 }
 
 /* ---- stats socket / stats timeout / stats maxconn ---- */
@@ -404,6 +442,7 @@ static const struct global_kw global_kws[] = {
 	{ "stats",                             g_stats,    KW_DONE },
 	{ "tune.bufsize",                      g_tune,     KW_DONE },
 	{ "tune.http.maxhdr",                  g_tune,     KW_DONE },
+	{ "tunnel-keeper",                     g_tunnel_keeper, KW_DONE },
 	{ "uid",                               g_identity, KW_DONE },
 	{ "ulimit-n",                          NULL,       KW_WARN },
 	{ "unix-bind",                         NULL,       KW_WARN },

@@ -230,6 +230,7 @@ struct config {
 	int nstats_sockets;
 	int stats_timeout;      /* ms; "stats timeout", default 10 s */
 	int stats_maxconn;      /* concurrent socket clients; default 10 */
+	int tunnel_keepers;     /* tunnel-keeper: processes; 0: off */
 };
 
 /*

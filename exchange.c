@@ -18,6 +18,7 @@
 #include "exchange.h"
 #include "forwardfor.h"
 #include "http.h"
+#include "keeper.h"
 #include "relay.h"
 #include "reply.h"
 #include "answer.h"
@@ -53,6 +54,7 @@ txn_end_relay(struct session *s, enum relay_status st,
 	switch (st) {
 	case RELAY_DONE:
 	case RELAY_HEAD:
+	case RELAY_HANDOVER:
 		break;
 	case RELAY_TIMEOUT:
 		session_txn_end(s, client ? 'c' : 's', stage);
@@ -94,7 +96,21 @@ exchange_tunnel(struct session *s, const struct proxy *be,
 	 * request head is out (a server may answer before it has it all). */
 	if (up->pre_len == 0 && down->pre_len == 0)
 		pages_release(s->scratch, s->scratch_len);
+	/* tunnel-keeper: once the 101 and any early bytes are through */
+	up->handover = down->handover = keeper_available();
 	st = relay_run(flows, 2, -1, &culprit);
+	if (st == RELAY_HANDOVER) {
+		keeper_hand_over(s);    /* returns only if it could not */
+		up->handover = down->handover = 0;
+		st = relay_run(flows, 2, -1, &culprit);
+	}
+	txn_end_relay(s, st, culprit, 'D');
+}
+
+void
+exchange_tunnel_over(struct session *s, enum relay_status st,
+    const struct side *culprit)
+{
 	txn_end_relay(s, st, culprit, 'D');
 }
 

@@ -18,4 +18,9 @@ enum client_next exchange_forward(struct session *s, const struct proxy *be,
 void exchange_tunnel(struct session *s, const struct proxy *be,
     struct flow *up, struct flow *down);
 
+/* A keeper (keeper.c): the tunnel it relayed for s ended with st,
+ * because of culprit; the termination state, as exchange_tunnel's. */
+void exchange_tunnel_over(struct session *s, enum relay_status st,
+    const struct side *culprit);
+
 #endif

@@ -435,6 +435,24 @@ relay_trim(struct flow **flows, int nflows)
 		buf_trim(flows[i]->buf);
 }
 
+/*
+ * tunnel-keeper: the tunnel leaves this process only between two
+ * messages: nothing buffered or piped either way, nothing half-closed,
+ * so what the keeper takes over is two quiet sockets and a log record.
+ */
+static int
+relay_handover_ready(struct flow **flows, int nflows)
+{
+	for (int i = 0; i < nflows; i++) {
+		const struct flow *f = flows[i];
+		if (!f->handover || f->mode != FLOW_TUNNEL || f->done ||
+		    f->pre_len > 0 || f->buf->len > 0 || f->piped > 0 ||
+		    f->from->eof || f->from->fin_seen || f->to->wr_shut)
+			return 0;
+	}
+	return 1;
+}
+
 volatile sig_atomic_t relay_shutdown;
 
 static enum relay_status
@@ -458,6 +476,8 @@ relay_loop(struct flow **flows, int nflows, int wait_for,
 			return RELAY_WRITE_ERROR;
 		if (all_done(flows, nflows, wait_for))
 			return RELAY_DONE;
+		if (relay_handover_ready(flows, nflows))
+			return RELAY_HANDOVER;
 		npfd = relay_poll_set(flows, nflows, pfd, owner, is_write);
 		if (npfd == 0) {
 			/* Nothing can move: a flow waits on a closed side. */

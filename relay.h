@@ -53,6 +53,8 @@ struct flow {
 	int has_pipe;            /* pipe_fd is open */
 	int pipe_fd[2];
 	size_t piped;            /* bytes in the pipe, not yet written */
+	int handover;            /* FLOW_TUNNEL: return RELAY_HANDOVER once
+	                          * every flow is empty (tunnel-keeper) */
 };
 
 enum relay_status {
@@ -63,7 +65,10 @@ enum relay_status {
 	RELAY_EOF,               /* culprit closed before its message ended */
 	RELAY_BAD_BODY,          /* culprit sent invalid chunked framing */
 	RELAY_WRITE_ERROR,       /* culprit cannot be written to */
-	RELAY_KILLED             /* relay_shutdown: "shutdown sessions" */
+	RELAY_KILLED,            /* relay_shutdown: "shutdown sessions" */
+	RELAY_HANDOVER           /* tunnel flows marked handover are all
+	                          * empty, neither side half-closed: the
+	                          * tunnel may move to a keeper (keeper.h) */
 };
 
 /*

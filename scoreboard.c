@@ -86,6 +86,13 @@ struct sb_holder {
 	 * table as its number in the generation + 1 (0: none) */
 	atomic_int trk_table[TRACK_NSC];
 	atomic_int trk_entry[TRACK_NSC];
+	/* tunnel-keeper (keeper.h): the keeper the child hands its tunnel
+	 * to, written by the child before it does, so that the parent,
+	 * reaping it, leaves the record to that keeper's "done" */
+	atomic_int keeper;
+	/* "shutdown sessions server": set before the signal, for a keeper,
+	 * which holds many tunnels, to know which ones it meant */
+	atomic_int killed;
 };
 
 struct generation {
@@ -433,6 +440,8 @@ sb_holder_claim(void)
 		if (!h->claimed) {
 			h->claimed = 1;
 			h->pid = 0;
+			atomic_store(&h->keeper, 0);
+			atomic_store(&h->killed, 0);
 			g->nclaimed++;
 			return h;
 		}
@@ -452,6 +461,31 @@ void
 sb_holder_enter(struct sb_holder *h)
 {
 	mine = h;
+}
+
+struct sb_holder *
+sb_holder_mine(void)
+{
+	return mine;
+}
+
+void
+sb_holder_hand_over(pid_t keeper)
+{
+	if (mine != NULL)
+		atomic_store(&mine->keeper, (int)keeper);
+}
+
+pid_t
+sb_holder_keeper(struct sb_holder *h)
+{
+	return h != NULL ? (pid_t)atomic_load(&h->keeper) : 0;
+}
+
+int
+sb_holder_killed(struct sb_holder *h)
+{
+	return h != NULL && atomic_load(&h->killed);
 }
 
 static struct generation *
@@ -724,20 +758,28 @@ current_id(const struct generation *g, int id)
 	return id;
 }
 
-/* Children of older generations too: a tunnel outlives a reload. */
+/*
+ * Children of older generations too: a tunnel outlives a reload. The
+ * mark comes before the signal (and the keeper is read after it): a
+ * tunnel on its way to a keeper is either signalled in its child or
+ * found marked by the keeper when it arrives.
+ */
 void
-sb_each_child(const struct server *srv, void (*fn)(pid_t, void *),
+sb_kill_sessions(const struct server *srv, void (*fn)(pid_t, void *),
     void *arg)
 {
 	for (const struct generation *g = current; g != NULL; g = g->older) {
 		for (int i = 0; i < g->nholders; i++) {
 			struct sb_holder *h = &g->holders[i];
+			int keeper;
 			if (!h->claimed || h->pid <= 0)
 				continue;
 			if (srv != NULL && current_id(g, atomic_load_explicit(
 			    &h->server, memory_order_relaxed)) != srv->index + 1)
 				continue;
-			fn(h->pid, arg);
+			atomic_store(&h->killed, 1);
+			keeper = atomic_load(&h->keeper);
+			fn(keeper > 0 ? keeper : h->pid, arg);
 		}
 	}
 }

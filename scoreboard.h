@@ -75,8 +75,21 @@ struct sb_holder *sb_holder_claim(void);
 /* The parent, once it forked h's child. */
 void sb_holder_set_pid(struct sb_holder *h, pid_t pid);
 
-/* The child, first thing after the fork: its holdings go into h. */
+/* The child, first thing after the fork: its holdings go into h. (A
+ * keeper enters each tunnel's record in turn as it ends it.) */
 void sb_holder_enter(struct sb_holder *h);
+struct sb_holder *sb_holder_mine(void);
+
+/*
+ * tunnel-keeper (keeper.h). The child, before it hands its tunnel to
+ * the keeper whose pid this is (0: the handover failed, it keeps it).
+ * The parent, reaping the child: the keeper that now owns the record
+ * (0: none; release it now). A keeper: was the tunnel's server told to
+ * shut its sessions (sb_kill_sessions)?
+ */
+void sb_holder_hand_over(pid_t keeper);
+pid_t sb_holder_keeper(struct sb_holder *h);
+int sb_holder_killed(struct sb_holder *h);
 
 /*
  * The parent, once the child is reaped (or its fork failed): gives back
@@ -146,14 +159,16 @@ struct sb_ctr *sb_proc_ctr(void);
 struct timeval sb_start_time(void);
 
 /*
- * Calls fn(pid, arg) for each live child that holds a slot of srv (every
- * live child if srv is NULL), of the current generation or of an older
- * one (there, of the server of the same backend and name). A child's pid is
- * recorded by the parent after the fork, so one just forked may be
- * missed; a pid is only valid until the parent reaps it (signal it, do
- * not wait for it).
+ * "shutdown sessions server": marks the record of each live child that
+ * holds a slot of srv (every live child if srv is NULL), of the current
+ * generation or of an older one (there, of the server of the same
+ * backend and name), and calls fn(pid, arg) with the child's pid, or
+ * with its keeper's once the tunnel was handed over (the keeper kills
+ * the marked ones). A child's pid is recorded by the parent after the
+ * fork, so one just forked may be missed; a pid is only valid until the
+ * parent reaps it (signal it, do not wait for it).
  */
-void sb_each_child(const struct server *srv, void (*fn)(pid_t, void *),
+void sb_kill_sessions(const struct server *srv, void (*fn)(pid_t, void *),
     void *arg);
 
 #endif

@@ -828,6 +828,26 @@ session_free(struct session *s)
 	capture_free(&s->caps[CAPTURE_RESP]);
 }
 
+/*
+ * What follows a tunnel's end in serve_request (or serve_tcp) and
+ * session_serve, for a keeper that relayed it: the server closed, the
+ * request's line (httplog) and the connection's. The client is closed
+ * without close_client()'s linger, which would block the keeper: after
+ * a tunnel there is no response of ours for a reset to destroy.
+ */
+void
+session_after_tunnel(struct session *s)
+{
+	close_server(s);
+	if (s->fe->mode == MODE_HTTP)
+		txn_log(s, 0);
+	side_shutdown(&s->client);
+	close(s->client.rfd);
+	s->client.rfd = s->client.wfd = -1;
+	txn_log(s, 1);
+	session_free(s);
+}
+
 static void
 on_shutdown(int sig)
 {

@@ -2,7 +2,8 @@
  * sessionstate.h - one client connection's state, shared by the two
  * files that serve it: session.c (the connection's life, its requests,
  * its log record) and exchange.c (each request's exchange with a
- * server). Nothing else includes it; session.h is the interface.
+ * server), and keeper.c, which takes a tunnel's session over. Nothing
+ * else includes it; session.h is the interface.
  */
 #ifndef WSPROXY_SESSIONSTATE_H
 #define WSPROXY_SESSIONSTATE_H
@@ -91,5 +92,10 @@ enum client_next session_send_reply(struct session *s, const struct reply *r,
 
 /* session.c: the request's httplog line. */
 void session_txn_log(struct session *s);
+
+/* session.c, for a keeper (keeper.c): everything after the tunnel ended
+ * (exchange_tunnel_over), as the child would have done it: the server's
+ * and the client's sockets closed, the log lines, the session freed. */
+void session_after_tunnel(struct session *s);
 
 #endif

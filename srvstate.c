@@ -323,7 +323,7 @@ srv_command(const struct proxy *be, const struct server *srv,
 		atomic_store(&st->check_off, 1);
 		break;
 	case SRV_CMD_SHUTDOWN_SESSIONS:
-		sb_each_child(srv, signal_child, &count);
+		sb_kill_sessions(srv, signal_child, &count);
 		break;
 	default:
 		return -1;

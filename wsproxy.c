@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -38,6 +39,7 @@
 #include "session.h"
 #include "tcprules.h"
 #include "track.h"
+#include "keeper.h"
 #include "version.h"
 
 #define ACCEPT_BURST 16         /* connections accepted per poll wake-up */
@@ -45,11 +47,17 @@
 #define CHECKER_RESPAWN_MS 1000 /* a dying checker is re-forked this slowly */
 
 struct child {
-	pid_t pid;
+	pid_t pid;                  /* CHILD_KEPT: reaped, tunnel in a keeper */
 	struct proxy *fe;           /* NULL once a reload removed it */
 	struct sb_holder *holder;   /* what it holds in the scoreboard */
 	int cli;                    /* a runtime socket's: no holder */
+	int keeper_over;            /* its keeper ended (or lost) the tunnel
+	                             * before the child was reaped */
 };
+
+/* A connection whose child handed its tunnel to a keeper and is gone:
+ * it still counts, and its record is held, until the keeper says. */
+#define CHILD_KEPT ((pid_t)-1)
 
 /* The parent's state. */
 struct server_state {
@@ -318,7 +326,7 @@ child_add(struct server_state *st, pid_t pid, struct proxy *fe,
 	for (int i = 0; i < st->nslots; i++) {
 		if (st->children[i].pid == 0) {
 			st->children[i] = (struct child){ pid, fe, holder,
-			    fe == NULL };
+			    fe == NULL, 0 };
 			if (fe == NULL) {
 				st->ncli++;
 				return;
@@ -331,7 +339,20 @@ child_add(struct server_state *st, pid_t pid, struct proxy *fe,
 	}
 }
 
-/* However the child ended, what it held goes back to the scoreboard. */
+/* The connection is over: what it held goes back to the scoreboard. */
+static void
+connection_over(struct server_state *st, struct child *c)
+{
+	c->pid = 0;
+	st->nchildren--;
+	sb_add_process(-1);
+	if (c->fe != NULL)
+		sb_add_frontend(c->fe, -1);
+	sb_holder_release(c->holder);
+	c->holder = NULL;
+}
+
+/* However the child ended, unless a keeper has its tunnel now. */
 static void
 child_gone(struct server_state *st, pid_t pid)
 {
@@ -339,19 +360,37 @@ child_gone(struct server_state *st, pid_t pid)
 		struct child *c = &st->children[i];
 		if (c->pid != pid)
 			continue;
-		c->pid = 0;
 		if (c->cli) {
+			c->pid = 0;
 			st->ncli--;
 			return;
 		}
-		st->nchildren--;
-		sb_add_process(-1);
-		if (c->fe != NULL)
-			sb_add_frontend(c->fe, -1);
-		sb_holder_release(c->holder);
-		c->holder = NULL;
+		if (sb_holder_keeper(c->holder) > 0 && !c->keeper_over) {
+			c->pid = CHILD_KEPT;
+			return;
+		}
+		connection_over(st, c);
 		return;
 	}
+}
+
+/* A keeper: the tunnel of record h ended. */
+static void
+tunnel_over(struct sb_holder *h, void *arg)
+{
+	struct server_state *st = arg;
+
+	for (int i = 0; i < st->nslots; i++) {
+		struct child *c = &st->children[i];
+		if (c->holder != h || c->pid == 0 || c->cli)
+			continue;
+		if (c->pid == CHILD_KEPT)
+			connection_over(st, c);
+		else
+			c->keeper_over = 1;     /* not reaped yet */
+		return;
+	}
+	log_warnx("tunnel keeper: an ended tunnel nobody holds");
 }
 
 /* Any child, first: the parent's signal handlers and the directories
@@ -367,6 +406,49 @@ child_drop_parent_files(const struct server_state *st)
 		close(st->cfg_dir);
 }
 
+/* ---- the tunnel keepers (keeper.c) ---- */
+
+static void
+keeper_child_init(void *arg)
+{
+	struct server_state *st = arg;
+
+	child_drop_parent_files(st);
+	listeners_close(st->cfg);
+	clisock_close_in_child(st->cfg);
+}
+
+/* A keeper died: its tunnels are lost, and what they held comes back. */
+static void
+keeper_gone(struct server_state *st, pid_t pid, int index, int status)
+{
+	int lost = 0;
+
+	for (int i = 0; i < st->nslots; i++) {
+		struct child *c = &st->children[i];
+		if (c->pid == 0 || c->cli || c->keeper_over ||
+		    sb_holder_keeper(c->holder) != pid)
+			continue;
+		lost++;
+		if (c->pid == CHILD_KEPT)
+			connection_over(st, c);
+		else
+			c->keeper_over = 1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && lost == 0)
+		return;         /* retired, its last tunnel ended */
+	if (WIFSIGNALED(status))
+		log_warnx("tunnel keeper %d (pid %ld) killed by signal %d: "
+		    "%d tunnels lost%s", index, (long)pid, WTERMSIG(status),
+		    lost, index >= 0 && !st->stopping ? "; restarting it" : "");
+	else
+		log_warnx("tunnel keeper %d (pid %ld) exited with status %d: "
+		    "%d tunnels lost%s", index, (long)pid, WEXITSTATUS(status),
+		    lost, index >= 0 && !st->stopping ? "; restarting it" : "");
+	if (index >= 0 && !st->stopping)
+		keepers_restart(index, keeper_child_init, st);
+}
+
 /* ---- the health checker (check.c): a child, but no connection ---- */
 
 static void
@@ -377,6 +459,7 @@ checker_child_init(void *arg)
 	child_drop_parent_files(st);
 	listeners_close(st->cfg);
 	clisock_close_in_child(st->cfg);
+	keepers_close_in_child();
 }
 
 /* respawn: after a crash, at most one fork per CHECKER_RESPAWN_MS. */
@@ -412,11 +495,15 @@ static void
 reap_children(struct server_state *st)
 {
 	pid_t pid;
-	int status;
+	int status, keeper;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == st->checker_pid) {
 			checker_gone(st, status);
+			continue;
+		}
+		if ((keeper = keepers_reaped(pid)) != -1) {
+			keeper_gone(st, pid, keeper, status);
 			continue;
 		}
 		child_gone(st, pid);
@@ -529,6 +616,7 @@ serve_cli(struct server_state *st, const struct stats_socket *ss, int fd)
 	child_drop_parent_files(st);
 	listeners_close_in_child(st->cfg);
 	clisock_close_in_child(st->cfg);
+	keepers_close_in_child();
 	cli_serve(st->cfg, &mine, fd);
 }
 
@@ -645,6 +733,8 @@ reload(struct server_state *st)
 	if (st->checker_pid > 0)
 		(void)kill(st->checker_pid, SIGTERM);
 	checker_spawn(st, 0);   /* the new scoreboard starts all UP */
+	/* new tunnels go to keepers of cfg; the old ones finish theirs */
+	keepers_start(cfg, keeper_child_init, st);
 	log_notice("reloaded %s: %d listeners, %d connections carry on",
 	    st->cfg_file, cfg->nlisteners, st->nchildren);
 }
@@ -655,6 +745,7 @@ stop(struct server_state *st, int code)
 	listeners_close(st->cfg);
 	clisock_remove_all(st->cfg);
 	kill_children(st);
+	keepers_kill();
 	if (st->checker_pid > 0)
 		(void)kill(st->checker_pid, SIGTERM);
 	remove_pidfile(st);
@@ -687,11 +778,15 @@ handle_signals(struct server_state *st)
 	}
 }
 
-/* The poll set: the signal pipe, the listeners, the runtime sockets. */
+/* owner[] of the keepers' pipe in the poll set */
+#define OWNER_KEEPERS INT_MIN
+
+/* The poll set: the signal pipe, the keepers' pipe, the listeners, the
+ * runtime sockets. */
 static int
 poll_room(const struct config *cfg)
 {
-	return 1 + cfg->nlisteners + cfg->nstats_sockets;
+	return 2 + cfg->nlisteners + cfg->nstats_sockets;
 }
 
 static void
@@ -721,6 +816,11 @@ accept_loop(struct server_state *st)
 				fatal("poll set");
 		}
 		pfd[0] = (struct pollfd){ signal_pipe[0], POLLIN, 0 };
+		/* ended tunnels first: they free the slots accepting needs */
+		if (keepers_done_fd() >= 0) {
+			pfd[n] = (struct pollfd){ keepers_done_fd(), POLLIN, 0 };
+			owner[n++] = OWNER_KEEPERS;
+		}
 		for (int i = 0; i < cfg->nlisteners && pause_ms < 0; i++) {
 			struct listener *l = &cfg->listeners[i];
 			/* At a limit, leave the listener out of the poll set:
@@ -742,6 +842,9 @@ accept_loop(struct server_state *st)
 			fatal("poll");
 		pause_ms = -1;
 		handle_signals(st);
+		if (n > 1 && owner[1] == OWNER_KEEPERS &&
+		    (pfd[1].revents & POLLIN))
+			keepers_read_done(tunnel_over, st);
 		if (got_term)
 			stop(st, 0);
 		if (st->stopping && st->nchildren == 0)
@@ -751,6 +854,8 @@ accept_loop(struct server_state *st)
 					 * set stale */
 		for (int i = 1; i < n; i++) {
 			struct listener *l;
+			if (owner[i] == OWNER_KEEPERS)
+				continue;
 			if (owner[i] < 0) {
 				if (pfd[i].revents & POLLIN)
 					accept_cli(st,
@@ -811,6 +916,7 @@ start(struct config *cfg, const char *file, const char *pidfile,
 		exit(EXIT_SYSTEM);
 	}
 	checker_spawn(&st, 0);
+	keepers_start(cfg, keeper_child_init, &st);
 	log_notice("wsproxy %s started: %d listeners", WSPROXY_VERSION,
 	    cfg->nlisteners);
 	accept_loop(&st);
