@@ -40,7 +40,7 @@
 
 #define KEEPERS_MAX 64
 #define RETIRED_MAX 256         /* earlier generations' keepers, live */
-#define KEEPER_REC_MAX (64 * 1024)
+#define KEEPER_REC_MAX ((size_t)64 * 1024)
 #define KEEPER_MAGIC 0x6b707231u        /* "kpr1" */
 
 /*
@@ -49,7 +49,7 @@
  * the side is not read again until it is written out: the most a
  * tunnel holds in the keeper, per direction, whatever its peers do.
  */
-#define KEEPER_CHUNK (64 * 1024)
+#define KEEPER_CHUNK ((size_t)64 * 1024)
 
 /* Timeouts are checked when the earliest one is due, at least this
  * often (a tunnel's deadline only moves later, but new ones come). */
@@ -839,7 +839,7 @@ keepers_restart(int index, void (*child_init)(void *), void *arg)
 }
 
 void
-keepers_read_done(void (*fn)(struct sb_holder *h, void *arg), void *arg)
+keepers_read_done(void (*fn)(const struct sb_holder *h, void *arg), void *arg)
 {
 	struct keeper_done d[64];
 	ssize_t n;

@@ -46,7 +46,7 @@ int keepers_start(const struct config *cfg, void (*child_init)(void *),
 int keepers_done_fd(void);
 
 /* Each tunnel that ended, with the keeper that held it: fn(h, arg). */
-void keepers_read_done(void (*fn)(struct sb_holder *h, void *arg),
+void keepers_read_done(void (*fn)(const struct sb_holder *h, void *arg),
     void *arg);
 
 /* A reaped pid: the keeper's number (0..N-1) in the current set, or

@@ -376,7 +376,7 @@ child_gone(struct server_state *st, pid_t pid)
 
 /* A keeper: the tunnel of record h ended. */
 static void
-tunnel_over(struct sb_holder *h, void *arg)
+tunnel_over(const struct sb_holder *h, void *arg)
 {
 	struct server_state *st = arg;
 

@@ -62,6 +62,7 @@ global  quiet             quiet
 global  stats             stats timeout 30s
 global  tune.bufsize      tune.bufsize 32768
 global  tune.http.maxhdr  tune.http.maxhdr 50
+global  tunnel-keeper     tunnel-keeper 2
 global  uid               uid 65534
 global  user              user nobody
 proxy   acl               acl api path_beg /api
