@@ -28,7 +28,8 @@
  *   -i N       idle: handshakes in flight while opening (50)
  *   -T SECS    per-operation timeout (10): a slower operation is an error
  *   -P PID     the proxy: its process tree's CPU over the measured
- *              window (children included); idle: its memory (Pss)
+ *              window (children included); idle: its memory (Pss, and
+ *              Pss + page tables + kernel stacks)
  *   -B PID     the backend: its CPU over the measured window
  *
  * Output: one line "RESULT mode=... key=value ..." on stdout (the bench
@@ -362,25 +363,49 @@ static long long proc_kb(const char *path, const char *key)
     return v;
 }
 
-/* Sum of Pss over the tree, in kB: shared pages (the forked children
- * share most of the parent's) are split between their sharers, so the
- * sum is what the tree really costs in user memory.  Kernel memory
- * (sockets, page tables, kernel stacks) is not in it: see MemAvailable. */
-static long long tree_pss_kb(pid_t root, size_t *nprocs)
+/* A kernel stack per thread: THREAD_SIZE, 16 KiB on x86-64 and arm64
+ * (32 with KASAN).  Not in any /proc figure of a process. */
+#define KSTACK_KB    16
+
+/* What the proxy's process tree holds, in kB.  pss: the sum of Pss, where
+ * shared pages (the forked children share most of the parent's) are split
+ * between their sharers, so the sum is what the tree really costs in user
+ * memory.  pte: its page tables (VmPTE); threads: its threads, each with
+ * a kernel stack.  Sockets, task and mm structures are not in these: see
+ * MemAvailable, which has everything but is the whole machine's. */
+struct tree_mem {
+    long long pss, pte, threads;
+    size_t procs;
+};
+
+static void tree_mem(pid_t root, struct tree_mem *m)
 {
     static pid_t pids[MAX_PROCS];
     size_t n = tree_pids(root, pids, MAX_PROCS, NULL);
-    long long sum = 0;
+    m->pss = m->pte = m->threads = 0;
     for (size_t i = 0; i < n; i++) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", (long)pids[i]);
         long long v = proc_kb(path, "Pss");
         if (v > 0)
-            sum += v;
+            m->pss += v;
+        snprintf(path, sizeof path, "/proc/%ld/status", (long)pids[i]);
+        v = proc_kb(path, "VmPTE");
+        if (v > 0)
+            m->pte += v;
+        v = proc_kb(path, "Threads");   /* "Threads:\t1": no unit */
+        if (v > 0)
+            m->threads += v;
     }
-    if (nprocs)
-        *nprocs = n;
-    return n ? sum : -1;
+    m->procs = n;
+    if (n == 0)
+        m->pss = m->pte = m->threads = -1;
+}
+
+/* Pss + page tables + kernel stacks */
+static long long tree_mem_est_kb(const struct tree_mem *m)
+{
+    return m->pss + m->pte + m->threads * KSTACK_KB;
 }
 
 static long long mem_available_kb(void)
@@ -1139,16 +1164,16 @@ static void run(void)
 {
     struct epoll_event evs[MAX_EVENTS];
     struct sample s0 = { 0 }, s1 = { 0 };
-    long long pss0 = -1, pss1 = -1, ma0 = 0, ma1 = 0;
+    struct tree_mem tm0 = { -1, -1, -1, 0 }, tm1 = { -1, -1, -1, 0 };
+    long long ma0 = 0, ma1 = 0;
     long long mp0 = 0, mp1 = 0;     /* MemAvailable + per-CPU free pages */
     double settle_s = 0;
-    size_t nprocs = 0;
     uint64_t last_check = mono_ns();
 
     if (g_opt.mode == M_IDLE) {
         /* The baseline, before any connection exists. */
         if (g_opt.proxy)
-            pss0 = tree_pss_kb(g_opt.proxy, NULL);
+            tree_mem(g_opt.proxy, &tm0);
         stable_mem_available_kb(&ma0, &mp0, &settle_s);
         g_t_open_start = mono_ns();
         open_more();
@@ -1194,7 +1219,7 @@ static void run(void)
         case PH_HOLD:
             if (now >= g_t_end && now >= g_t_open_end + SETTLE_NS) {
                 if (g_opt.proxy)
-                    pss1 = tree_pss_kb(g_opt.proxy, &nprocs);
+                    tree_mem(g_opt.proxy, &tm1);
                 ma1 = mem_available_kb();
                 mp1 = ma1 + pcp_free_kb();
                 g_phase = PH_VERIFY;
@@ -1262,8 +1287,14 @@ static void run(void)
                mp0 - mp1, (double)(mp0 - mp1) / g_opt.conns);
         if (g_opt.proxy)
             printf(" procs=%zu pss_base_kb=%lld pss_kb=%lld "
-                   "pss_per_conn_kb=%.1f", nprocs, pss0, pss1,
-                   (double)(pss1 - pss0) / g_opt.conns);
+                   "pss_per_conn_kb=%.1f pte_base_kb=%lld pte_kb=%lld "
+                   "threads_base=%lld threads=%lld est_base_kb=%lld "
+                   "est_kb=%lld est_per_conn_kb=%.1f", tm1.procs, tm0.pss,
+                   tm1.pss, (double)(tm1.pss - tm0.pss) / g_opt.conns,
+                   tm0.pte, tm1.pte, tm0.threads, tm1.threads,
+                   tree_mem_est_kb(&tm0), tree_mem_est_kb(&tm1),
+                   (double)(tree_mem_est_kb(&tm1) - tree_mem_est_kb(&tm0)) /
+                       g_opt.conns);
         printf(" errors=%llu\n", (unsigned long long)g_errors);
         return;
     }

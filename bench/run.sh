@@ -5,6 +5,20 @@
 # (bench/wsproxy.cfg.in, bench/haproxy.cfg.in), then one table with
 # every figure and the ratios wsproxy/direct and wsproxy/HAProxy.
 #
+# Targets (BENCH_TARGETS names them, in any order):
+#   direct          the load generator straight to the backend
+#   wsproxy         wsproxy as configured: one process per connection
+#   wsproxy-keeper  the same configuration plus "tunnel-keeper on" (the
+#                   value of BENCH_KEEPER) in its global section: after
+#                   the 101 a tunnel is handed to a keeper process and its
+#                   child exits.  Not in the default list; when named, the
+#                   table gets a "keeper" column and the ratios kp/direct,
+#                   kp/haprx and kp/ws (keeper over per-connection).  The
+#                   keepers are children of the proxy: its process tree's
+#                   CPU and Pss count them, and they are stopped by PID
+#                   with it.  Checked with "wsproxy -c" before any run.
+#   haproxy         HAProxy with bench/haproxy.cfg.in
+#
 # Run from the top of the repository after "make wsproxy helpers" and
 # the bench binaries (make bench does all of it).  Installs nothing;
 # a missing HAProxy is skipped, and said so.
@@ -15,7 +29,9 @@
 #   BENCH_ROUNDS=2      runs of each workload per target; the order of the
 #                       targets is reversed every other round, and the
 #                       table shows the median (errors: the sum, max: max)
-#   BENCH_TARGETS="direct wsproxy haproxy"
+#   BENCH_TARGETS="direct wsproxy haproxy"   (see Targets above)
+#   BENCH_KEEPER=on     the tunnel-keeper value of wsproxy-keeper (on, or
+#                       a number of keeper processes)
 #   BENCH_WORKLOADS="ws64 ws64k hs http httpclose idle"
 #   BENCH_IDLE=1000     tunnels held open by the idle workload
 #   BENCH_IDLE_HOLD=2   seconds they are held before memory is sampled
@@ -24,10 +40,24 @@
 #   BENCH_OUT=bench/out where raw.txt (every RESULT line), table.txt and
 #                       the logs go
 #   HAPROXY=haproxy     the HAProxy binary
+#   WSPROXY=./wsproxy   the wsproxy binary (another build, e.g. a static
+#                       one kept elsewhere; the table says which kind);
+#                       relative to the top of the repository.  Copied
+#                       once at the start: every run uses that copy.
+#
+# The idle workload's memory: "MemAvailable drop" is the whole machine's,
+# so it counts everything the tunnels cost after the baseline (the
+# proxy's processes, keepers included, the kernel's sockets, page tables
+# and stacks, and the load generator's and backend's side too: see the
+# direct column, and the row "(c) minus direct" when direct ran); "Pss"
+# is summed over the proxy's process tree (its children, keepers
+# included), and "Pss+PTE+kstacks" adds the tree's page tables and
+# kernel stacks: per-process figures, which other processes on a shared
+# machine do not move, as they move MemAvailable.
 #
 # Processes: we start the two backends, one proxy per run, and the load
-# generator; each is stopped by its PID (a proxy's live children by
-# theirs), nothing by name.
+# generator; each is stopped by its PID (a proxy's live descendants,
+# connection children and keepers, by theirs), nothing by name.
 set -u
 set -o pipefail
 
@@ -44,6 +74,8 @@ IDLE_HOLD=${BENCH_IDLE_HOLD:-2}
 BACKEND=${BENCH_BACKEND:-echod}
 OUT=${BENCH_OUT:-bench/out}
 HAPROXY=${HAPROXY:-haproxy}
+WSPROXY=${WSPROXY:-./wsproxy}
+KEEPER=${BENCH_KEEPER:-on}
 
 LOADGEN=bench/loadgen
 FREEPORT=test/freeport
@@ -54,22 +86,30 @@ note() { echo "bench: $*" >&2; }
 . bench/lib.sh
 bench_help "$@"
 
-for f in ./wsproxy "$LOADGEN" "$FREEPORT"; do
+for f in "$WSPROXY" "$LOADGEN" "$FREEPORT"; do
 	[ -x "$f" ] || die "$f is missing: run 'make bench' (or make wsproxy helpers bench/loadgen bench/echod)"
 done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsproxy-bench.XXXXXX") || die "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT       # until cleanup() below takes over
+# Every run starts the same binary: a copy taken now, so that a "make"
+# in the tree during the run (a shared machine) changes nothing here.
+wsproxy_src=$WSPROXY
+WSPROXY=$tmp/wsproxy
+cp "$wsproxy_src" "$WSPROXY" || die "cannot copy $wsproxy_src"
+wsproxy_id="$wsproxy_src, built $(date -u -r "$wsproxy_src" '+%H:%M UTC'), HEAD $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 # "make asan" leaves a sanitizer build in ./wsproxy, and make sees it as
 # up to date: measuring that would be measuring ASan.
-if grep -q -a -e __asan_init -e __ubsan_handle ./wsproxy; then
-	note "WARNING: ./wsproxy is a sanitizer build (make asan/ubsan): its"
+if grep -q -a -e __asan_init -e __ubsan_handle "$WSPROXY"; then
+	note "WARNING: $wsproxy_src is a sanitizer build (make asan/ubsan): its"
 	note "figures are not wsproxy's; 'make clean wsproxy' first"
 	wsproxy_build="SANITIZER BUILD"
 else
 	wsproxy_build="plain build"
 fi
 # "make static" leaves a static ./wsproxy: say which one was measured.
-if LC_ALL=C readelf -l ./wsproxy 2>/dev/null | grep -q 'program interpreter'; then
+if LC_ALL=C readelf -l "$WSPROXY" 2>/dev/null | grep -q 'program interpreter'; then
 	wsproxy_build="$wsproxy_build, dynamic"
-elif grep -q -a 'musl' ./wsproxy; then
+elif grep -q -a 'musl' "$WSPROXY"; then
 	wsproxy_build="$wsproxy_build, static (musl)"
 else
 	wsproxy_build="$wsproxy_build, static"
@@ -92,12 +132,36 @@ fi
 targets=()
 for t in $TARGETS; do
 	case $t in
-	direct|wsproxy) targets+=("$t") ;;
+	direct|wsproxy|wsproxy-keeper) targets+=("$t") ;;
 	haproxy) if [ "$have_haproxy" = 1 ]; then targets+=("$t")
 		 else note "HAProxy not found: skipping it"; fi ;;
 	*) die "unknown target: $t" ;;
 	esac
 done
+
+# make_cfg TARGET PROXY_PORT WWW_PORT WS_PORT FILE: the target's
+# configuration.  wsproxy-keeper is bench/wsproxy.cfg.in, the same in
+# every other respect, with "tunnel-keeper" added to its global section.
+make_cfg() {
+	local target=$1 in=bench/$1.cfg.in keeper=()
+	if [ "$target" = wsproxy-keeper ]; then
+		in=bench/wsproxy.cfg.in
+		keeper=(-e "/^global\$/a\    tunnel-keeper $KEEPER")
+	fi
+	sed -e "s/@PROXY_PORT@/$2/" -e "s/@WWW_PORT@/$3/" -e "s/@WS_PORT@/$4/" \
+	    "${keeper[@]}" "$in" > "$5"
+}
+# A wsproxy without the keeper would fail every wsproxy-keeper run:
+# find out now, from "wsproxy -c".
+case " ${targets[*]} " in
+*" wsproxy-keeper "*)
+	make_cfg wsproxy-keeper 1 2 3 "$tmp/check.cfg" || die "cannot write $tmp/check.cfg"
+	grep -q "^    tunnel-keeper $KEEPER\$" "$tmp/check.cfg" ||
+		die "no tunnel-keeper line in $tmp/check.cfg"
+	check=$("$WSPROXY" -c -f "$tmp/check.cfg" 2>&1) ||
+		die "$wsproxy_src refuses 'tunnel-keeper $KEEPER' (target wsproxy-keeper): ${check//$tmp\//}"
+	;;
+esac
 
 # 1000 idle tunnels are 1000 descriptors in the load generator, 1000 in
 # the backend and 2000 in HAProxy: lift the soft limit to the hard one.
@@ -111,29 +175,62 @@ mkdir -p "$OUT" || die "cannot create $OUT"
 raw=$OUT/raw.txt
 table=$OUT/table.txt
 : > "$raw" || die "cannot write $raw"
-for log in wsproxy haproxy loadgen backend-www backend-ws; do
+for log in wsproxy wsproxy-keeper haproxy loadgen backend-www backend-ws; do
 	: > "$OUT/$log.log" || die "cannot write $OUT/$log.log"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsproxy-bench.XXXXXX") || die "mktemp failed"
 
 # ---- processes we started, and how they end ----
 
 backend_pids=()
 proxy_pid=
 
-# The proxy's children, for wsproxy (one per connection): when the
+# The proxy's descendants, for wsproxy (a child per connection, and the
+# keepers, children of the proxy too; grandchildren in case): when the
 # parent is gone they are orphans we still want gone before the next run.
-children_of() {
-	ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '
+descendants_of() {
+	ps -e -o pid=,ppid= 2>/dev/null | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END {
+			queue[n++] = root
+			for (i = 0; i < n; i++)
+				for (p in parent)
+					if (parent[p] == queue[i] && !(p in seen)) {
+						seen[p] = 1; queue[n++] = p; print p
+					}
+		}'
 }
 
-# SIGTERM a process we started, wait for it; then for the listed
-# children it had (wsproxy's parent SIGTERMs them itself) up to 5 s,
-# and SIGKILL, by PID, whichever still runs.
+# settle_tree PID: wait (up to 2 s) until PID's set of descendants has
+# held still for 0.3 s: processes it starts by itself (the keepers) are
+# then up before a workload begins, and before the idle workload takes
+# its memory baseline.
+settle_tree() {
+	local prev cur i same=0
+	prev=$(descendants_of "$1" | sort | tr '\n' ' ')
+	for ((i = 0; i < 20 && same < 3; i++)); do
+		sleep 0.1
+		cur=$(descendants_of "$1" | sort | tr '\n' ' ')
+		if [ "$cur" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+		prev=$cur
+	done
+}
+
+# SIGTERM a process we started, wait for it (up to 10 s, then SIGKILL
+# it, and say so); then for the listed children it had (wsproxy's parent
+# SIGTERMs them itself) up to 5 s, and SIGKILL, by PID, whichever still
+# runs.
 stop_pid() {
 	local pid=$1; shift
 	local kids=("$@") i alive
 	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		note "$pid still runs 10 s after SIGTERM: killing it"
+		kill -KILL "$pid" 2>/dev/null
+	fi
 	wait "$pid" 2>/dev/null
 	for ((i = 0; i < 50; i++)); do
 		alive=()
@@ -151,7 +248,7 @@ stop_pid() {
 stop_proxy() {
 	[ -n "$proxy_pid" ] || return 0
 	local kids
-	mapfile -t kids < <(children_of "$proxy_pid")
+	mapfile -t kids < <(descendants_of "$proxy_pid")
 	stop_pid "$proxy_pid" "${kids[@]}"
 	proxy_pid=
 }
@@ -197,16 +294,18 @@ start_target() {
 	for _ in 1 2 3; do      # a port taken between freeport and bind: retry
 		read -r PORT < <(freeport 1)
 		cfg=$tmp/$target.cfg
-		sed -e "s/@PROXY_PORT@/$PORT/" -e "s/@WWW_PORT@/$WWW_PORT/" \
-		    -e "s/@WS_PORT@/$WS_PORT/" "bench/$target.cfg.in" > "$cfg" ||
+		make_cfg "$target" "$PORT" "$WWW_PORT" "$WS_PORT" "$cfg" ||
 			die "cannot write $cfg"
-		if [ "$target" = wsproxy ]; then
-			./wsproxy -d -f "$cfg" 2>>"$OUT/wsproxy.log" &
-		else
+		if [ "$target" = haproxy ]; then
 			"$HAPROXY" -db -f "$cfg" 2>>"$OUT/haproxy.log" &
+		else
+			"$WSPROXY" -d -f "$cfg" 2>>"$OUT/$target.log" &
 		fi
 		proxy_pid=$!
-		wait_port "$PORT" "$proxy_pid" && return 0
+		if wait_port "$PORT" "$proxy_pid"; then
+			settle_tree "$proxy_pid"
+			return 0
+		fi
 		stop_proxy
 	done
 	die "$target did not start (see $OUT/$target.log)"
@@ -288,9 +387,14 @@ t_end=$(date +%s)
 
 {
 echo "wsproxy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -sr)"
-echo "wsproxy: ./wsproxy ($wsproxy_build); backend: $BACKEND_BIN; HAProxy: $haproxy_version"
+echo "wsproxy: $wsproxy_id ($wsproxy_build); backend: $BACKEND_BIN; HAProxy: $haproxy_version"
 echo "${ROUNDS} round(s) x ${SECS}s measured (+${WARM}s warm-up) per figure; idle: $IDLE_N tunnels held ${IDLE_HOLD}s; run time $((t_end - t_begin))s"
-echo "medians over rounds (errors: sum, max: max); latencies in microseconds; ratios = wsproxy/other"
+if [[ " ${targets[*]} " == *" wsproxy-keeper "* ]]; then
+	echo "keeper: wsproxy-keeper = the wsproxy configuration plus \"tunnel-keeper $KEEPER\" in global"
+	echo "medians over rounds (errors: sum, max: max); latencies in microseconds; ratios: ws = wsproxy, kp = wsproxy-keeper, over direct, HAProxy, wsproxy"
+else
+	echo "medians over rounds (errors: sum, max: max); latencies in microseconds; ratios = wsproxy/other"
+fi
 echo
 awk -v targets="${targets[*]}" '
 function median(list,   n, a, i, j, t) {
@@ -335,15 +439,26 @@ function ratio(a, b) {
 	}
 	seen[w] = 1
 }
-function row(w, key, label, how,   d, p, h, n, tt) {
+# Columns: direct, wsproxy, haproxy and ws/direct, ws/haprx as always;
+# with wsproxy-keeper among the targets, a keeper column after wsproxy
+# and the ratios kp/direct, kp/haprx and kp/ws.
+function row(w, key, label, how,   d, p, k, h) {
 	if (!(w in seen)) return
 	d = agg(v[w, "direct", key], how)
 	p = agg(v[w, "wsproxy", key], how)
+	k = agg(v[w, "wsproxy-keeper", key], how)
 	h = agg(v[w, "haproxy", key], how)
-	printf "%-10s %-26s %11s %11s %11s %9s %9s\n", w, label, fmt(d), fmt(p), fmt(h), ratio(p, d), ratio(p, h)
+	if (keeper)
+		printf "%-10s %-26s %11s %11s %11s %11s %9s %9s %9s %9s %9s\n", w, label, fmt(d), fmt(p), fmt(k), fmt(h), ratio(p, d), ratio(k, d), ratio(p, h), ratio(k, h), ratio(k, p)
+	else
+		printf "%-10s %-26s %11s %11s %11s %9s %9s\n", w, label, fmt(d), fmt(p), fmt(h), ratio(p, d), ratio(p, h)
 }
 END {
-	printf "%-10s %-26s %11s %11s %11s %9s %9s\n", "workload", "figure", "direct", "wsproxy", "haproxy", "ws/direct", "ws/haprx"
+	keeper = (" " targets " " ~ / wsproxy-keeper /)
+	if (keeper)
+		printf "%-10s %-26s %11s %11s %11s %11s %9s %9s %9s %9s %9s\n", "workload", "figure", "direct", "wsproxy", "keeper", "haproxy", "ws/direct", "kp/direct", "ws/haprx", "kp/haprx", "kp/ws"
+	else
+		printf "%-10s %-26s %11s %11s %11s %9s %9s\n", "workload", "figure", "direct", "wsproxy", "haproxy", "ws/direct", "ws/haprx"
 	n = split("ws64 ws64k", wl, " ")
 	for (i = 1; i <= n; i++) {
 		w = wl[i]
@@ -396,20 +511,38 @@ END {
 		row(w, "errors", "errors", "sum")
 	}
 	if ("idle" in seen) {
+		# The load generator and the backend hold their ends of the
+		# tunnels too: with a direct run, its drop is theirs alone.
+		if (("idle", "direct", "avail_pcp_per_conn_kb") in v) {
+			dd = agg(v["idle", "direct", "avail_pcp_per_conn_kb"], "med")
+			n = split("direct wsproxy wsproxy-keeper haproxy", tl, " ")
+			for (i = 1; i <= n; i++)
+				if (("idle", tl[i], "avail_pcp_per_conn_kb") in v)
+					v["idle", tl[i], "net_pcp_kb"] = agg(v["idle", tl[i], "avail_pcp_per_conn_kb"], "med") - dd
+		}
 		row("idle", "conns", "tunnels held", "med")
 		row("idle", "open_rate", "opened/s (50 in flight)", "med")
 		row("idle", "procs", "proxy processes", "med")
 		row("idle", "pss_kb", "proxy Pss total kB", "med")
 		row("idle", "pss_per_conn_kb", "proxy Pss kB/tunnel", "med")
+		row("idle", "est_per_conn_kb", "Pss+PTE+kstacks/tunnel (d)", "med")
 		row("idle", "memavail_per_conn_kb", "MemAvailable drop kB/tunnel", "med")
 		row("idle", "avail_pcp_per_conn_kb", " same + per-CPU free (c)", "med")
+		if (("idle", "direct", "net_pcp_kb") in v)
+			row("idle", "net_pcp_kb", " (c) minus direct (e)", "med")
 		row("idle", "verified", "tunnels echoing after", "med")
 		row("idle", "errors", "errors", "sum")
 	}
 	print "(b) % of all CPUs: niced background jobs; busy time not used by loadgen, proxy or backend"
 	print "    (kernel threads, other processes; a few % is normal, more means a shared machine)"
-	if ("idle" in seen)
+	if ("idle" in seen) {
 		print "(c) MemAvailable plus the free pages on the per-CPU lists (/proc/zoneinfo), which MemAvailable omits"
+		print "(d) Pss plus page tables (VmPTE) plus a 16 KiB kernel stack per thread, over the proxy process tree,"
+		print "    in kB per tunnel: what /proc shows per process, so other processes do not move it (MemAvailable"
+		print "    is for the whole machine); sockets, task and mm structures are not in it"
+		if (("idle", "direct", "net_pcp_kb") in v)
+			print "(e) the proxy alone: (c) less (c) of the direct run, which is what the load generator and the backend hold"
+	}
 	if ("fork" in seen) {
 		printf "\nmachine: fork()+_exit()+wait, serial: %s/s (%s us each); pipelined (64 unreaped): %s/s\n", fmt(agg(v["fork", "machine", "serial_forks_s"], "med")), fmt(agg(v["fork", "machine", "serial_us"], "med")), fmt(agg(v["fork", "machine", "pipelined_forks_s"], "med"))
 	}
