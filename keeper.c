@@ -310,7 +310,13 @@ note_deadline(struct tunnel *t)
 		next_scan = d;
 }
 
-/* Registers what each side waits for, when that changed. */
+/*
+ * Registers what each side waits for, when that changed. A side nobody
+ * waits for leaves the epoll set, as it would leave a poll() set: epoll
+ * reports a hang-up or an error whatever it is asked, and a side that
+ * hung up while its reader is held back (its peer's buffer full) would
+ * wake the keeper for nothing until then.
+ */
 static void
 tunnel_events(struct tunnel *t)
 {
@@ -320,14 +326,17 @@ tunnel_events(struct tunnel *t)
 		struct kflow *in = out == &t->up ? &t->down : &t->up;
 		uint32_t want = 0;
 		struct epoll_event ev;
+		int op;
 		if (kflow_wants_read(out))
 			want |= EPOLLIN | EPOLLRDHUP;
 		if (in->pend_len > 0)
 			want |= EPOLLOUT;
 		if (want == e->events)
 			continue;
+		op = e->events == 0 ? EPOLL_CTL_ADD : want == 0 ?
+		    EPOLL_CTL_DEL : EPOLL_CTL_MOD;
 		ev = (struct epoll_event){ want, { .ptr = e } };
-		if (epoll_ctl(epfd, EPOLL_CTL_MOD, e->side->rfd, &ev) < 0)
+		if (epoll_ctl(epfd, op, e->side->rfd, &ev) < 0)
 			log_warn("keeper: epoll_ctl");
 		e->events = want;
 	}
