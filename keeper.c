@@ -20,12 +20,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -57,16 +60,29 @@
 
 #define KEEPER_EVENTS 256
 
+/* The channel's send buffer: some 15 handovers of a couple of KiB. */
+#define KEEPER_QUEUE (32 * 1024)
+
 struct keeper {
 	pid_t pid;              /* 0: not running */
 	int tx;                 /* the children's end; -1: none */
+	int slot;               /* its flag in keeper_full */
 };
 
 /* The parent's current set (a child's copy: the ones it may use). */
 static struct keeper keepers[KEEPERS_MAX];
 static int nkeepers;
 /* Earlier configurations' keepers still running (the parent's). */
-static pid_t retired[RETIRED_MAX];
+static struct keeper retired[RETIRED_MAX];
+/* The parent's: which flags of keeper_full a live keeper has. */
+#define FLAG_SLOTS (KEEPERS_MAX + RETIRED_MAX)
+static char slot_used[FLAG_SLOTS];
+/*
+ * Per keeper, in a shared page made before any keeper is forked: set
+ * while the keeper is near its descriptor limit, so that children keep
+ * their tunnels rather than queue them where they would wait unrelayed.
+ */
+static atomic_int *keeper_full;
 /* The keepers write each ended tunnel here; the parent reads. */
 static int done_pipe[2] = { -1, -1 };
 
@@ -188,7 +204,7 @@ keeper_hand_over(struct session *s)
 	    (len = rec_build(rec, s)) == 0)
 		return;
 	k = &keepers[getpid() % nkeepers];
-	if (k->tx < 0 || k->pid <= 0)
+	if (k->tx < 0 || k->pid <= 0 || atomic_load(&keeper_full[k->slot]))
 		return;
 	iov = (struct iovec){ rec, len };
 	memset(&msg, 0, sizeof(msg));
@@ -250,6 +266,9 @@ static int done_fd = -1;
 static int64_t next_scan;
 static char chunk[KEEPER_CHUNK];
 static volatile sig_atomic_t kill_asked;
+static rlim_t fd_limit;                 /* RLIMIT_NOFILE, raised */
+static int keeper_slot;                 /* this keeper's, in keeper_full */
+static int rx_paused;                   /* no room for more sockets */
 
 static int
 kflow_wants_read(const struct kflow *f)
@@ -600,9 +619,87 @@ received_fds(struct msghdr *msg, int *fds)
 static void
 rx_close(void)
 {
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, rx_fd, NULL);
+	if (!rx_paused)
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, rx_fd, NULL);
 	close(rx_fd);
 	rx_fd = -1;
+}
+
+/*
+ * A handover that cannot be taken: its sockets did not arrive (the
+ * kernel drops them when this process cannot take more descriptors), or
+ * no memory. The child is gone: the tunnel is lost, but its record goes
+ * back to the parent, so that its slots and counts come back.
+ */
+static void
+handover_failed(const char *rec, size_t len, const int *fds, int nfds)
+{
+	const struct keeper_rec *r = (const void *)rec;
+
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (len < sizeof(*r) || r->magic != KEEPER_MAGIC || r->len != len) {
+		/* only a bug of ours could send this: nobody owns it */
+		log_warnx("keeper: a malformed handover (%zu bytes, %d "
+		    "sockets): closed", len, nfds);
+		return;
+	}
+	log_warnx("keeper: a tunnel arrived without its sockets or could not "
+	    "be set up (%d of 2 sockets): lost", nfds);
+	tell_parent(r->holder);
+}
+
+/*
+ * Descriptors: the keeper takes the hard limit. Near it, it says it is
+ * full (children then keep their tunnels); what is already queued still
+ * fits in the reserve (KEEPER_QUEUE holds far fewer handovers). Only at
+ * the very end does it stop reading the channel: a tunnel whose sockets
+ * the kernel could not give it would be lost.
+ */
+#define KEEPER_FD_RESERVE 64    /* descriptors: full below this room */
+#define KEEPER_FD_LAST 8        /* ... and no more reading below this */
+
+static void
+fd_limit_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warn("keeper: getrlimit");
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = old;
+	}
+	fd_limit = rl.rlim_cur;
+}
+
+/* Room for n more descriptors beyond those of two more tunnels? */
+static int
+fd_room(int reserve)
+{
+	return fd_limit == RLIM_INFINITY || (rlim_t)(2 * ntunnels + 2 +
+	    reserve) <= fd_limit;
+}
+
+/* Takes tunnels in only while there is room for their sockets. */
+static void
+rx_pace(void)
+{
+	struct epoll_event ev = { EPOLLIN, { .ptr = NULL } };
+	int full = !fd_room(KEEPER_FD_RESERVE);
+
+	if (atomic_load(&keeper_full[keeper_slot]) != full)
+		atomic_store(&keeper_full[keeper_slot], full);
+	if (rx_fd < 0 || rx_paused == !fd_room(KEEPER_FD_LAST))
+		return;
+	rx_paused = !rx_paused;
+	if (epoll_ctl(epfd, rx_paused ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, rx_fd,
+	    &ev) < 0)
+		log_warn("keeper: epoll_ctl");
 }
 
 /* One tunnel from a child, or the end of the channel. */
@@ -641,11 +738,7 @@ receive_tunnel(void)
 	t = nfds == 2 && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ?
 	    tunnel_new(rec, (size_t)n, fds) : NULL;
 	if (t == NULL) {
-		/* only a bug of ours could send this: nobody owns it */
-		log_warnx("keeper: a malformed handover (%zd bytes, %d "
-		    "sockets): closed", n, nfds);
-		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
+		handover_failed(rec, (size_t)n, fds, nfds);
 		return;
 	}
 	t->next = tunnels;
@@ -699,6 +792,7 @@ keeper_main(int rx)
 	sigset_t waiting;
 
 	keeper_signals(&waiting);
+	fd_limit_raise();
 	rx_fd = rx;
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    epoll_ctl(epfd, EPOLL_CTL_ADD, rx_fd, &ev) < 0)
@@ -731,6 +825,7 @@ keeper_main(int rx)
 		if (now >= next_scan)
 			scan_timeouts(now);
 		free_dead();
+		rx_pace();
 	}
 }
 
@@ -759,6 +854,23 @@ done_pipe_open(void)
 	return 0;
 }
 
+static int
+full_flags_map(void)
+{
+	void *map;
+
+	if (keeper_full != NULL)
+		return 0;
+	map = mmap(NULL, FLAG_SLOTS * sizeof(*keeper_full),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		log_warn("tunnel keepers: mmap");
+		return -1;
+	}
+	keeper_full = map;
+	return 0;
+}
+
 static void
 retire(struct keeper *k)
 {
@@ -766,11 +878,26 @@ retire(struct keeper *k)
 		close(k->tx);
 	k->tx = -1;
 	for (int i = 0; i < RETIRED_MAX && k->pid > 0; i++)
-		if (retired[i] == 0) {
-			retired[i] = k->pid;
+		if (retired[i].pid == 0) {
+			retired[i] = *k;
 			k->pid = 0;
 		}
-	k->pid = 0;     /* too many: its death is logged as a child's */
+	if (k->pid > 0)
+		slot_used[k->slot] = 0; /* too many: logged as a child's */
+	k->pid = 0;
+}
+
+/* A free flag for a new keeper; -1 if none (it is not started). */
+static int
+slot_take(void)
+{
+	for (int i = 0; i < FLAG_SLOTS; i++)
+		if (!slot_used[i]) {
+			slot_used[i] = 1;
+			atomic_store(&keeper_full[i], 0);
+			return i;
+		}
+	return -1;
 }
 
 /* In a new keeper: no channel but its own, nothing else of the parent. */
@@ -793,21 +920,34 @@ keeper_spawn(int index, void (*child_init)(void *), void *arg)
 
 	k->pid = 0;
 	k->tx = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
-		log_warn("tunnel keeper %d: socketpair", index);
+	if ((k->slot = slot_take()) < 0) {
+		log_warnx("tunnel keeper %d: too many keepers still running",
+		    index);
 		return;
 	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		log_warn("tunnel keeper %d: socketpair", index);
+		slot_used[k->slot] = 0;
+		return;
+	}
+	/* A short queue: a keeper that takes no tunnel for a while (at its
+	 * descriptor limit) leaves few waiting unrelayed, and the children
+	 * after them keep theirs. Best effort. */
+	(void)setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &(int){ KEEPER_QUEUE },
+	    sizeof(int));
 	pid = fork();
 	if (pid == 0) {
 		close(pair[0]);
 		child_init(arg);
 		keeper_child_setup();
+		keeper_slot = k->slot;
 		keeper_main(pair[1]);
 	}
 	close(pair[1]);
 	if (pid < 0) {
 		log_warn("tunnel keeper %d: fork", index);
 		close(pair[0]);
+		slot_used[k->slot] = 0;
 		return;
 	}
 	k->pid = pid;
@@ -825,11 +965,12 @@ keepers_start(const struct config *cfg, void (*child_init)(void *),
 	for (int i = 0; i < nkeepers; i++)
 		retire(&keepers[i]);
 	nkeepers = 0;
-	if (cfg->tunnel_keepers == 0 || done_pipe_open() < 0)
+	if (cfg->tunnel_keepers == 0 || done_pipe_open() < 0 ||
+	    full_flags_map() < 0)
 		return 0;
 	nkeepers = cfg->tunnel_keepers;
 	for (int i = 0; i < nkeepers; i++)
-		keepers[i] = (struct keeper){ 0, -1 };
+		keepers[i] = (struct keeper){ 0, -1, -1 };
 	for (int i = 0; i < nkeepers; i++) {
 		keeper_spawn(i, child_init, arg);
 		started += keepers[i].pid > 0;
@@ -867,11 +1008,13 @@ keepers_reaped(pid_t pid)
 	for (int i = 0; i < nkeepers; i++)
 		if (keepers[i].pid == pid) {
 			keepers[i].pid = 0;
+			slot_used[keepers[i].slot] = 0;
 			return i;
 		}
 	for (int i = 0; i < RETIRED_MAX; i++)
-		if (retired[i] == pid) {
-			retired[i] = 0;
+		if (retired[i].pid == pid) {
+			retired[i].pid = 0;
+			slot_used[retired[i].slot] = 0;
 			return KEEPER_RETIRED;
 		}
 	return -1;
@@ -884,8 +1027,8 @@ keepers_kill(void)
 		if (keepers[i].pid > 0)
 			(void)kill(keepers[i].pid, SIGTERM);
 	for (int i = 0; i < RETIRED_MAX; i++)
-		if (retired[i] > 0)
-			(void)kill(retired[i], SIGTERM);
+		if (retired[i].pid > 0)
+			(void)kill(retired[i].pid, SIGTERM);
 }
 
 void
