@@ -19,11 +19,13 @@ SWITCH='HTTP/1.1 101 Switching Protocols\r\nUpgrade: rawecho\r\nConnection: Upgr
 
 # ---- the proxy and its keepers ----
 
-# cpus: the CPUs "tunnel-keeper on" may count, one per line: those this
-# process may run on (nproc) and those online, at most 64.
+# cpus: how many keepers "tunnel-keeper on" may start, one per line: one
+# per two CPUs (at least one, at most 64) of those this process may run
+# on (nproc) or of those online.
 cpus() {
 	{ nproc; getconf _NPROCESSORS_ONLN; } |
-		awk '{ print ($1 > 64 ? 64 : $1) }' | sort -nu
+		awk '{ n = int($1 / 2); if (n < 1) n = 1; if (n > 64) n = 64;
+		    print n }' | sort -nu
 }
 
 # keeper_count KEEPER: how many keepers "tunnel-keeper KEEPER" makes, at
@@ -263,7 +265,7 @@ keeper_config() {
 	done
 }
 
-@test "tunnel-keeper N starts N keepers, on one per CPU, off none; each says so with its pid" {
+@test "tunnel-keeper N starts N keepers, on one per two CPUs, off none; each says so with its pid" {
 	start_backend ws
 	start_udpsink log1
 	keeper_proxy 3 < /dev/null
