@@ -1234,66 +1234,58 @@ keeper_fds_at_most() {
 	echo "echoed in $(( ($(date +%s%N) - start) / 1000000 )) ms in all"
 }
 
-@test "a keeper at its descriptor limit drops no connection: 200 tunnels under ulimit -Sn 256 all echo" {
-	hard=$(ulimit -Hn)
-	[ "$hard" = unlimited ] || [ "$hard" -ge 1024 ] ||
-		skip "needs a hard descriptor limit of 1024, it is $hard"
+# hold_200 ULIMIT-ARGS: one keeper under "ulimit ULIMIT-ARGS", 200
+# tunnels held open by wshold (fd $HOLD writes its commands), each of
+# which must echo; the proxy is left running.
+hold_200() {
 	start_backend ws
 	start_udpsink log1
-	# the soft limit a default login or service gets is often 1024:
-	# 256 here, for 200 tunnels (400 sockets in one keeper)
-	PROXY_LAUNCHER=(bash -c 'ulimit -Sn 256 && exec "$@"' limit)
+	PROXY_LAUNCHER=(bash -c "ulimit $1 && exec \"\$@\"" limit)
 	CLIENT_TIMEOUT=30s SERVER_TIMEOUT=30s keeper_proxy 1 < /dev/null
 	grep 'open files' "/proc/${KEEPER_PIDS[0]}/limits"
 	mkfifo "$W/hold.in"
 	"$T/wshold" -p "$PPORT" -n 200 -u /ws-limit -c 32 -T 20000 \
 		< "$W/hold.in" > "$W/hold.out" 2> "$W/hold.err" 3>&- &
 	STARTED_PIDS+=("$!")
-	exec {hold}> "$W/hold.in"
+	exec {HOLD}> "$W/hold.in"
 	wait_for 200 grep -q '^ready 200$' "$W/hold.out" ||
 		{ cat "$W/hold.out" "$W/hold.err"; false; }
-	echo echo >&"$hold"
+	echo echo >&"$HOLD"
 	wait_for 200 grep -q '^echoed ' "$W/hold.out"
 	cat "$W/hold.out" "$W/hold.err"
 	grep 'keeper' "$W/proxy.err" | sort | uniq -c
 	grep -q '^echoed 200 of 200$' "$W/hold.out"
-	exec {hold}>&-
-	# all of them ended: nothing left counted
+}
+
+# release_200: wshold closes its tunnels; nothing is left counted, and a
+# soft stop ends the proxy.
+release_200() {
+	exec {HOLD}>&-
 	wait_for 50 eval '[ "$(cli "show stat -1 4 -1" | awk -F, '\''$2 == "ws1" { print $5 }'\'')" = 0 ]'
 	kill -USR1 "$PROXY_PID"
 	wait_for 50 gone "$PROXY_PID"
 }
 
+@test "a keeper at its descriptor limit drops no connection: 200 tunnels under ulimit -Sn 256 all echo" {
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] || [ "$hard" -ge 1024 ] ||
+		skip "needs a hard descriptor limit of 1024, it is $hard"
+	# the soft limit a default login or service gets is often 1024:
+	# 256 here, for 200 tunnels (400 sockets in one keeper)
+	hold_200 -Sn256
+	release_200
+}
+
 @test "a keeper at its hard descriptor limit: the tunnels it has no room for stay in their children; all 200 echo" {
-	start_backend ws
-	start_udpsink log1
 	# 256 descriptors, hard: room for some 90 tunnels in the keeper
-	PROXY_LAUNCHER=(bash -c 'ulimit -n 256 && exec "$@"' limit)
-	CLIENT_TIMEOUT=30s SERVER_TIMEOUT=30s keeper_proxy 1 < /dev/null
-	grep 'open files' "/proc/${KEEPER_PIDS[0]}/limits"
-	mkfifo "$W/hold.in"
-	"$T/wshold" -p "$PPORT" -n 200 -u /ws-limit -c 32 -T 20000 \
-		< "$W/hold.in" > "$W/hold.out" 2> "$W/hold.err" 3>&- &
-	STARTED_PIDS+=("$!")
-	exec {hold}> "$W/hold.in"
-	wait_for 200 grep -q '^ready 200$' "$W/hold.out" ||
-		{ cat "$W/hold.out" "$W/hold.err"; false; }
-	echo echo >&"$hold"
-	wait_for 200 grep -q '^echoed ' "$W/hold.out"
-	cat "$W/hold.out" "$W/hold.err"
-	grep 'keeper' "$W/proxy.err" | sort | uniq -c
-	grep -q '^echoed 200 of 200$' "$W/hold.out"
+	hold_200 -n256
 	# the keeper took what it had room for, the children the rest
 	kept=$(( ($(ls "/proc/${KEEPER_PIDS[0]}/fd" | wc -l) - 8) / 2 ))
 	children=$(( $(pgrep -P "$PROXY_PID" | wc -l) - 1 ))
 	echo "in the keeper: about $kept; in their children: $children"
 	[ "$children" -ge 50 ] && [ "$kept" -ge 50 ]
 	! grep -q 'lost' "$W/proxy.err"
-	exec {hold}>&-
-	# all of them ended: nothing left counted
-	wait_for 50 eval '[ "$(cli "show stat -1 4 -1" | awk -F, '\''$2 == "ws1" { print $5 }'\'')" = 0 ]'
-	kill -USR1 "$PROXY_PID"
-	wait_for 50 gone "$PROXY_PID"
+	release_200
 }
 
 # ---- signals ----
