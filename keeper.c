@@ -461,6 +461,13 @@ tunnel_end(struct tunnel *t, enum relay_status st, struct side *culprit)
 	t->next = dead;
 	dead = t;
 	ntunnels--;
+	/* Out of the epoll set first: closing our descriptors does not
+	 * take a socket out while another process (the child, before its
+	 * exit) still holds it, and its events would name freed memory. */
+	for (int i = 0; i < 2; i++)
+		if (t->ends[i].events != 0 && epoll_ctl(epfd, EPOLL_CTL_DEL,
+		    t->ends[i].side->rfd, NULL) < 0)
+			log_warn("keeper: epoll_ctl");
 	/* what the session gives back goes through the tunnel's record */
 	sb_holder_enter(t->holder);
 	exchange_tunnel_over(&t->s, st, culprit);
@@ -552,12 +559,12 @@ tunnel_register(struct tunnel *t)
 		struct epoll_event ev;
 		e->t = t;
 		e->side = i == 0 ? &t->s.client : &t->s.server;
-		e->events = EPOLLIN | EPOLLRDHUP;
-		ev = (struct epoll_event){ e->events, { .ptr = e } };
+		ev = (struct epoll_event){ EPOLLIN | EPOLLRDHUP, { .ptr = e } };
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, e->side->rfd, &ev) < 0) {
 			log_warn("keeper: epoll_ctl");
 			return -1;
 		}
+		e->events = ev.events;
 	}
 	return 0;
 }
@@ -681,8 +688,8 @@ fd_limit_raise(void)
 static int
 fd_room(int reserve)
 {
-	return fd_limit == RLIM_INFINITY || (rlim_t)(2 * ntunnels + 2 +
-	    reserve) <= fd_limit;
+	return fd_limit == RLIM_INFINITY || 2 * (rlim_t)ntunnels + 2 +
+	    (rlim_t)reserve <= fd_limit;
 }
 
 /* Takes tunnels in only while there is room for their sockets. */
