@@ -187,7 +187,7 @@ rec_build(char *out, const struct session *s)
 void
 keeper_hand_over(struct session *s)
 {
-	/* static: a page of .bss the child touches only here */
+	/* static (.bss): only the pages the record fills are touched */
 	static char rec[KEEPER_REC_MAX] __attribute__((aligned(16)));
 	union {
 		char buf[CMSG_SPACE(2 * sizeof(int))];
