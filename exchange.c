@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "capture.h"
@@ -74,6 +75,31 @@ txn_end_relay(struct session *s, enum relay_status st,
 	}
 }
 
+/*
+ * tunnel-keeper: a keeper that cannot take a tunnel yet (its queue full
+ * in a reconnect storm, or near its descriptor limit) is asked again
+ * after 50 ms, then twice as long each time up to 2 s; the child's pid
+ * spreads the attempts of a thousand children refused at once. Until
+ * then, and for good when the keeper is gone, the child relays.
+ */
+#define HANDOVER_RETRY_FIRST_MS 50
+#define HANDOVER_RETRY_MAX_MS 2000
+
+static int64_t
+handover_retry_at(enum keeper_refusal refusal, int *retry_ms)
+{
+	int64_t at;
+
+	if (refusal == KEEPER_NEVER)
+		return 0;
+	at = now_ms() + *retry_ms + getpid() % (*retry_ms / 2);
+	if (*retry_ms < HANDOVER_RETRY_MAX_MS / 2)
+		*retry_ms *= 2;
+	else
+		*retry_ms = HANDOVER_RETRY_MAX_MS;
+	return at;
+}
+
 /* After a 101 (or in tcp mode): both directions are an opaque tunnel. */
 void
 exchange_tunnel(struct session *s, const struct proxy *be,
@@ -82,6 +108,7 @@ exchange_tunnel(struct session *s, const struct proxy *be,
 	struct flow *flows[2] = { up, down };
 	struct side *culprit = NULL;
 	int64_t now = now_ms();
+	int retry_ms = HANDOVER_RETRY_FIRST_MS;
 	enum relay_status st;
 
 	s->client.timeout_ms = be->to.tunnel ? be->to.tunnel :
@@ -97,12 +124,14 @@ exchange_tunnel(struct session *s, const struct proxy *be,
 	if (up->pre_len == 0 && down->pre_len == 0)
 		pages_release(s->scratch, s->scratch_len);
 	/* tunnel-keeper: once the 101 and any early bytes are through */
-	up->handover = down->handover = keeper_available();
-	st = relay_run(flows, 2, -1, &culprit);
-	if (st == RELAY_HANDOVER) {
-		keeper_hand_over(s);    /* returns only if it could not */
-		up->handover = down->handover = 0;
-		st = relay_run(flows, 2, -1, &culprit);
+	up->handover_at = down->handover_at = keeper_available() ? now : 0;
+	st = relay_run(flows, 2, -1, now, &culprit);
+	while (st == RELAY_HANDOVER) {
+		/* keeper_hand_over() returns only if it could not */
+		int64_t retry_at = handover_retry_at(keeper_hand_over(s),
+		    &retry_ms);
+		up->handover_at = down->handover_at = retry_at;
+		st = relay_run(flows, 2, -1, now_ms(), &culprit);
 	}
 	txn_end_relay(s, st, culprit, 'D');
 }
@@ -276,7 +305,7 @@ run_exchange(struct session *s, const struct proxy *be,
 		st = RELAY_HEAD;
 		if (down->mode != FLOW_HEAD || http_head_end(s->sbuf.data +
 		    s->sbuf.start, s->sbuf.len) == 0)
-			st = relay_run(flows, 2, 1, &culprit);
+			st = relay_run(flows, 2, 1, now_ms(), &culprit);
 		if (st == RELAY_DONE)
 			return up->done ? next : CLIENT_CLOSE;
 		if (st != RELAY_HEAD)

@@ -184,7 +184,7 @@ rec_build(char *out, const struct session *s)
 	return used;
 }
 
-void
+enum keeper_refusal
 keeper_hand_over(struct session *s)
 {
 	/* static (.bss): only the pages the record fills are touched */
@@ -199,13 +199,16 @@ keeper_hand_over(struct session *s)
 	const struct keeper *k;
 	int fds[2] = { s->client.rfd, s->server.rfd };
 	size_t len;
+	int full;
 
 	if (nkeepers == 0 || s->client.rfd != s->client.wfd ||
 	    (len = rec_build(rec, s)) == 0)
-		return;
+		return KEEPER_NEVER;
 	k = &keepers[getpid() % nkeepers];
-	if (k->tx < 0 || k->pid <= 0 || atomic_load(&keeper_full[k->slot]))
-		return;
+	if (k->tx < 0 || k->pid <= 0)
+		return KEEPER_NEVER;
+	if (atomic_load(&keeper_full[k->slot]))
+		return KEEPER_LATER;
 	iov = (struct iovec){ rec, len };
 	memset(&msg, 0, sizeof(msg));
 	memset(&ctl, 0, sizeof(ctl));
@@ -224,8 +227,11 @@ keeper_hand_over(struct session *s)
 	if (sendmsg(k->tx, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) ==
 	    (ssize_t)len)
 		_exit(0);
-	/* a full queue, a dead keeper: the tunnel stays here */
+	/* the tunnel stays here: for now if the queue is full, for good
+	 * if the keeper is gone (EPIPE, ECONNREFUSED) */
+	full = errno == EAGAIN || errno == ENOBUFS;
 	sb_holder_hand_over(0);
+	return full ? KEEPER_LATER : KEEPER_NEVER;
 }
 
 /* ---- the keeper: one tunnel ---- */

@@ -72,10 +72,14 @@ void keepers_close_in_child(void);
 int keeper_available(void);
 
 /*
- * Hands s's tunnel to a keeper and exits. Returns only when it could not
- * (no keeper, its queue full, the record too big): s is unchanged and
- * the child relays the tunnel itself.
+ * Hands s's tunnel to a keeper and exits. Returns only when it could not:
+ * s is unchanged and the child relays the tunnel itself. The answer says
+ * whether a later attempt may succeed: the keeper's queue was full, or
+ * it was near its descriptor limit (a reconnect storm hands over a
+ * thousand tunnels at once); or never: no keeper, a keeper that is gone,
+ * a record too big.
  */
-void keeper_hand_over(struct session *s);
+enum keeper_refusal { KEEPER_NEVER, KEEPER_LATER };
+enum keeper_refusal keeper_hand_over(struct session *s);
 
 #endif

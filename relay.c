@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -362,10 +363,9 @@ all_done(struct flow **flows, int nflows, int wait_for)
  * poll() reports POLLOUT.
  */
 static enum relay_status
-relay_flush(struct flow **flows, int nflows, struct side **culprit)
+relay_flush(struct flow **flows, int nflows, int64_t now,
+    struct side **culprit)
 {
-	int64_t now = now_ms();
-
 	for (int i = 0; i < nflows; i++) {
 		struct flow *f = flows[i];
 		flow_frame(f);
@@ -439,24 +439,41 @@ relay_trim(struct flow **flows, int nflows)
  * tunnel-keeper: the tunnel leaves this process only between two
  * messages: nothing buffered or piped either way, nothing half-closed,
  * so what the keeper takes over is two quiet sockets and a log record.
+ * Returns when the next attempt is due (ms), or 0: not now.
  */
-static int
-relay_handover_ready(struct flow **flows, int nflows)
+static int64_t
+relay_handover_due(struct flow **flows, int nflows)
 {
 	for (int i = 0; i < nflows; i++) {
 		const struct flow *f = flows[i];
-		if (!f->handover || f->mode != FLOW_TUNNEL || f->done ||
+		if (f->handover_at == 0 || f->mode != FLOW_TUNNEL || f->done ||
 		    f->pre_len > 0 || f->buf->len > 0 || f->piped > 0 ||
 		    f->from->eof || f->from->fin_seen || f->to->wr_shut)
 			return 0;
 	}
-	return 1;
+	return flows[0]->handover_at;
+}
+
+/* poll()'s timeout: the first of the idle deadline and a due handover. */
+static int
+relay_poll_timeout(struct flow **flows, int nflows, int64_t handover_at)
+{
+	int64_t deadline = 0, due = -1, left;
+
+	if (next_deadline(flows, nflows, &deadline) != NULL)
+		due = deadline;
+	if (handover_at != 0 && (due < 0 || handover_at < due))
+		due = handover_at;
+	if (due < 0)
+		return -1;
+	left = due - now_ms();
+	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 volatile sig_atomic_t relay_shutdown;
 
 static enum relay_status
-relay_loop(struct flow **flows, int nflows, int wait_for,
+relay_loop(struct flow **flows, int nflows, int wait_for, int64_t now,
     struct side **culprit)
 {
 	struct pollfd pfd[POLLFDS_PER_FLOW * nflows];
@@ -464,19 +481,20 @@ relay_loop(struct flow **flows, int nflows, int wait_for,
 	int is_write[POLLFDS_PER_FLOW * nflows];
 
 	for (;;) {
-		int npfd, timeout = -1, trim, rc;
-		int64_t deadline = 0, now;
+		int npfd, timeout, trim, rc;
+		int64_t deadline = 0, handover_at;
 		struct side *late;
 
 		if (relay_shutdown) {
 			*culprit = flows[0]->from;
 			return RELAY_KILLED;
 		}
-		if (relay_flush(flows, nflows, culprit) != RELAY_DONE)
+		if (relay_flush(flows, nflows, now, culprit) != RELAY_DONE)
 			return RELAY_WRITE_ERROR;
 		if (all_done(flows, nflows, wait_for))
 			return RELAY_DONE;
-		if (relay_handover_ready(flows, nflows))
+		handover_at = relay_handover_due(flows, nflows);
+		if (handover_at != 0 && now >= handover_at)
 			return RELAY_HANDOVER;
 		npfd = relay_poll_set(flows, nflows, pfd, owner, is_write);
 		if (npfd == 0) {
@@ -484,19 +502,17 @@ relay_loop(struct flow **flows, int nflows, int wait_for,
 			*culprit = flows[wait_for >= 0 ? wait_for : 0]->from;
 			return RELAY_EOF;
 		}
-		late = next_deadline(flows, nflows, &deadline);
-		if (late != NULL) {
-			int64_t left = deadline - now_ms();
-			timeout = left < 0 ? 0 : (int)left;
-		}
+		timeout = relay_poll_timeout(flows, nflows, handover_at);
 		trim = relay_trimmable(flows, nflows) &&
 		    (timeout < 0 || timeout > TRIM_IDLE_MS);
 		if (trim)
 			timeout = TRIM_IDLE_MS;
 		rc = poll(pfd, (nfds_t)npfd, timeout);
 		if (rc < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				now = now_ms();
 				continue;
+			}
 			*culprit = flows[0]->from;
 			return RELAY_WRITE_ERROR;
 		}
@@ -532,10 +548,11 @@ relay_loop(struct flow **flows, int nflows, int wait_for,
 }
 
 enum relay_status
-relay_run(struct flow **flows, int nflows, int wait_for,
+relay_run(struct flow **flows, int nflows, int wait_for, int64_t start_ms,
     struct side **culprit)
 {
-	enum relay_status st = relay_loop(flows, nflows, wait_for, culprit);
+	enum relay_status st = relay_loop(flows, nflows, wait_for, start_ms,
+	    culprit);
 
 	/* Pipes live only in tunnels, and a tunnel never outlives this. */
 	for (int i = 0; i < nflows; i++)

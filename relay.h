@@ -53,8 +53,9 @@ struct flow {
 	int has_pipe;            /* pipe_fd is open */
 	int pipe_fd[2];
 	size_t piped;            /* bytes in the pipe, not yet written */
-	int handover;            /* FLOW_TUNNEL: return RELAY_HANDOVER once
-	                          * every flow is empty (tunnel-keeper) */
+	int64_t handover_at;     /* FLOW_TUNNEL: return RELAY_HANDOVER once
+	                          * every flow is empty, from this time on
+	                          * (ms; 0: never; tunnel-keeper) */
 };
 
 enum relay_status {
@@ -84,9 +85,18 @@ void flow_start(struct flow *f, enum flow_mode mode, enum http_body body,
 /*
  * Runs the flows (nflows >= 1) until flows[wait_for] is done (wait_for
  * < 0: all of them), a head is complete, or something fails.
+ *
+ * The relay reads the clock once per poll round, as HAProxy's now_ms:
+ * bytes read from one side and written to the other in a round stamp
+ * both sides alike, so two sides idle since the same message time out
+ * together, and the client's is reported first (cD, as 2.6 logs an
+ * expired timeout tunnel) whatever millisecond the write fell in.
+ * start_ms is the round the caller is in (its now_ms(), which it may
+ * have stamped the sides with): what is written before the first poll,
+ * a 101's head for one, is stamped with it.
  */
 enum relay_status relay_run(struct flow **flows, int nflows, int wait_for,
-    struct side **culprit);
+    int64_t start_ms, struct side **culprit);
 
 /* Writes all of data to fd (non-blocking) within timeout_ms (0: none). */
 int relay_write_all(int fd, const char *data, size_t len, int timeout_ms);

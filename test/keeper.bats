@@ -626,11 +626,13 @@ scen_tunnel_idle() {
 		EXTRA_DEFAULTS='    timeout tunnel 700ms' scen_idle "$1"
 }
 
-@test "timeout tunnel closes an idle tunnel in the keeper, logged as without keeper" {
+# Both sides idle since the echo: the client's timeout is reported, as
+# HAProxy 2.6 logs an expired timeout tunnel (reference §3.3).
+@test "timeout tunnel closes an idle tunnel in the keeper, logged cD as HAProxy and without keeper" {
 	both_ways scen_tunnel_idle
 	[ "$KEPT_FIELDS" = "$REF_FIELDS" ]
 	[ "$KEPT_REST" = "$REF_REST" ]
-	[[ "$KEPT_FIELDS" =~ ^be/ws1\ 101\ [0-9]+\ [cs]D--$ ]]
+	[[ "$KEPT_FIELDS" =~ ^be/ws1\ 101\ [0-9]+\ cD--$ ]]
 	[ "$KEPT_TA" -ge 600 ] && [ "$KEPT_TA" -le 2500 ]
 }
 
@@ -1232,6 +1234,42 @@ keeper_fds_at_most() {
 		echo "backend children left: $(pgrep -P "$(cat "$W/ws.pid")" | wc -l)"
 		false; }
 	echo "echoed in $(( ($(date +%s%N) - start) / 1000000 )) ms in all"
+}
+
+# not_keepers: how many of the proxy's children are not keepers.
+not_keepers() {
+	pgrep -P "$PROXY_PID" | grep -cvxF -f <(all_keeper_pids) || true
+}
+
+@test "a keeper that falls behind: the children its full queue turned away relay meanwhile, then hand over; all echo" {
+	start_backend ws
+	start_udpsink log1
+	CLIENT_TIMEOUT=60s SERVER_TIMEOUT=60s keeper_proxy 1 < /dev/null
+	keeper=${KEEPER_PIDS[0]}
+	base=$(not_keepers)
+	# a stopped keeper reads nothing: its queue takes a few handovers
+	kill -STOP "$keeper"
+	mkfifo "$W/hold.in"
+	"$T/wshold" -p "$PPORT" -n 100 -u /ws-storm -c 16 -T 20000 \
+		< "$W/hold.in" > "$W/hold.out" 2> "$W/hold.err" 3>&- &
+	STARTED_PIDS+=("$!")
+	exec {hold}> "$W/hold.in"
+	wait_for 150 grep -q '^ready 100$' "$W/hold.out" ||
+		{ kill -CONT "$keeper"; cat "$W/hold.out" "$W/hold.err"; false; }
+	sleep 0.3
+	relaying=$(( $(not_keepers) - base ))
+	echo "$relaying children relay their own tunnel"
+	kill -CONT "$keeper"
+	[ "$relaying" -ge 50 ]
+	# each asks again, within 2 s of the last time, and the keeper
+	# now has room for them all
+	wait_for 100 only_keepers ||
+		{ echo "$(not_keepers) children are not keepers"; false; }
+	echo echo >&"$hold"
+	wait_for 100 grep -q '^echoed ' "$W/hold.out"
+	cat "$W/hold.out" "$W/hold.err"
+	grep -q '^echoed 100 of 100$' "$W/hold.out"
+	exec {hold}>&-
 }
 
 # hold_200 ULIMIT-ARGS: one keeper under "ulimit ULIMIT-ARGS", 200
